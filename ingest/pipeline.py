@@ -1,0 +1,183 @@
+"""The ingestion pipeline: load → chunk → enrich → embed → store, incremental and crash-safe.
+
+Each chunk in Chroma carries its document's fingerprint (content + manifest entry + chunking
+settings) and the document's chunk count. A document whose chunks are all there with the current
+fingerprint is skipped without being read further; anything else (new, changed, half-written by a
+killed run) is re-chunked, and only chunk ids not already stored are embedded. The BM25 side is
+rebuilt whenever its id fingerprint differs from Chroma's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from coalition.settings import Settings
+from ingest import keyword
+from ingest.chunk import Chunker
+from ingest.embed import Embedder, SentenceTransformerEmbedder
+from ingest.enrich import chunk_metadata
+from ingest.errors import SkippedFile
+from ingest.load import load_text
+from ingest.manifest import corpus_files, infer_meta, read_manifest
+from ingest.models import Document, content_hash
+from ingest.store import ChunkStore, ids_fingerprint
+
+CHUNKER_VERSION = "3"
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class Skipped:
+    path: str
+    reason: str
+
+
+@dataclass
+class IngestReport:
+    documents: int = 0
+    chunks: int = 0
+    embedded: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    seconds: float = 0.0
+    changed: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        if self.skipped and not self.documents:
+            return 1
+        return 2 if self.skipped else 0
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "documents": self.documents,
+            "chunks": self.chunks,
+            "embedded": self.embedded,
+            "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(path.resolve())
+
+
+def load_documents(settings: Settings, paths: list[Path] | None, report: IngestReport) -> list[Document]:
+    manifest = read_manifest(settings.manifest_path)
+    files = paths if paths else corpus_files(settings.corpus_dir)
+    taken = {meta.id for meta in manifest.values()}
+    docs: list[Document] = []
+    for path in files:
+        rel = _relative(path, settings.corpus_dir)
+        try:
+            if not path.is_file():
+                raise SkippedFile("no such file")
+            text = load_text(path)
+        except SkippedFile as exc:
+            report.skipped.append(Skipped(rel, str(exc)))
+            continue
+        meta = manifest.get(rel) or manifest.get(path.name)
+        if meta is None:
+            meta = infer_meta(path, text, taken)
+            taken.add(meta.id)
+        fp = content_hash(path.read_bytes() + meta.model_dump_json().encode())
+        docs.append(Document(meta=meta, path=rel, source_text=text, content_hash=fp))
+    return docs
+
+
+class Ingestor:
+    """Runs ingestion against one store. Example: ``Ingestor(settings).run()``."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.embedder = embedder or SentenceTransformerEmbedder(
+            settings.embedding_model, settings.device, settings.embed_batch_size
+        )
+
+    def fingerprint(self, doc: Document) -> str:
+        s = self.settings
+        recipe = json.dumps([CHUNKER_VERSION, s.chunk_max_tokens, s.chunk_target_tokens, self.embedder.name])
+        return hashlib.sha256((doc.content_hash + recipe).encode()).hexdigest()[:32]
+
+    def run(self, paths: list[Path] | None = None, rebuild: bool = False, progress: Progress | None = None) -> IngestReport:
+        started = time.perf_counter()
+        report = IngestReport()
+        docs = load_documents(self.settings, paths, report)
+        store = ChunkStore(self.settings)
+        if rebuild:
+            store.reset()
+        states = store.doc_states()
+        chunker = Chunker(self.embedder.count_tokens, self.settings.chunk_max_tokens, self.settings.chunk_target_tokens)
+
+        todo: list[tuple[list[str], list[str], list[dict[str, object]]]] = []
+        stale: list[str] = []
+        for doc in docs:
+            fp = self.fingerprint(doc)
+            state = states.get(doc.meta.id)
+            report.documents += 1
+            if state is not None and state.fingerprint == fp and state.complete:
+                report.chunks += len(state.ids)
+                continue
+            chunks = chunker.chunk(doc.meta, doc.source_text)
+            metas = [chunk_metadata(c, doc.meta, doc.path, fp, len(chunks)) for c in chunks]
+            todo.append(([c.id for c in chunks], [c.text for c in chunks], metas))  # type: ignore[arg-type]
+            report.chunks += len(chunks)
+            report.changed.append(doc.meta.id)
+            if state is not None:
+                stale += sorted(state.ids - {c.id for c in chunks})
+
+        if not paths:  # a full run also forgets documents whose file left the corpus
+            present = {d.meta.id for d in docs} | {s.path for s in report.skipped}
+            for doc_id, state in states.items():
+                if doc_id not in present and state.path not in present:
+                    stale += sorted(state.ids)
+                    report.deleted.append(doc_id)
+
+        total = sum(len(ids) for ids, _, _ in todo)
+        done = 0
+        for ids, texts, metas in todo:
+            if not ids:
+                continue
+            known = store.embeddings(ids)
+            new = [i for i, cid in enumerate(ids) if cid not in known]
+            fresh = self._embed([texts[i] for i in new], lambda n: progress(done + n, total) if progress else None)
+            dim = fresh.shape[1] if len(new) else next(iter(known.values())).shape[0]
+            vectors = np.zeros((len(ids), dim), dtype=np.float32)
+            for row, i in enumerate(new):
+                vectors[i] = fresh[row]
+            for i, cid in enumerate(ids):
+                if cid in known:
+                    vectors[i] = known[cid]
+            store.upsert(ids, texts, vectors, metas)  # type: ignore[arg-type]
+            report.embedded += len(new)
+            done += len(ids)
+            if progress:
+                progress(done, total)
+        if stale:
+            store.delete(stale)
+
+        if keyword.fingerprint(self.settings.keyword_path) != ids_fingerprint(store.all_ids()):
+            keyword.build(self.settings.keyword_path, store.all_chunks())
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _embed(self, texts: list[str], tick: Callable[[int], object]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        batch = max(self.settings.embed_batch_size * 4, 64)
+        parts = []
+        for i in range(0, len(texts), batch):
+            parts.append(self.embedder.embed(texts[i : i + batch]))
+            tick(min(i + batch, len(texts)))
+        return np.vstack(parts)
