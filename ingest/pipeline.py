@@ -144,26 +144,17 @@ class Ingestor:
                     stale += sorted(state.ids)
                     report.deleted.append(doc_id)
 
-        total = sum(len(ids) for ids, _, _ in todo)
-        done = 0
-        for ids, texts, metas in todo:
-            if not ids:
-                continue
-            known = store.embeddings(ids)
-            new = [i for i, cid in enumerate(ids) if cid not in known]
-            fresh = self._embed([texts[i] for i in new], lambda n: progress(done + n, total) if progress else None)
-            dim = fresh.shape[1] if len(new) else next(iter(known.values())).shape[0]
-            vectors = np.zeros((len(ids), dim), dtype=np.float32)
-            for row, i in enumerate(new):
-                vectors[i] = fresh[row]
-            for i, cid in enumerate(ids):
-                if cid in known:
-                    vectors[i] = known[cid]
-            store.upsert(ids, texts, vectors, metas)  # type: ignore[arg-type]
-            report.embedded += len(new)
-            done += len(ids)
-            if progress:
-                progress(done, total)
+        known: dict[str, np.ndarray] = {}
+        for ids, _, _ in todo:
+            known.update(store.embeddings(ids))
+        pending = sorted({cid: text for ids, texts, _ in todo for cid, text in zip(ids, texts, strict=True)
+                          if cid not in known}.items(), key=lambda kv: len(kv[1]))
+        fresh = self._embed([text for _, text in pending], progress)
+        known.update({cid: fresh[i] for i, (cid, _) in enumerate(pending)})
+        report.embedded = len(pending)
+        for ids, texts, metas in todo:  # one document at a time: a killed run leaves whole upserts
+            if ids:
+                store.upsert(ids, texts, np.vstack([known[cid] for cid in ids]), metas)  # type: ignore[arg-type]
         if stale:
             store.delete(stale)
 
@@ -172,12 +163,14 @@ class Ingestor:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _embed(self, texts: list[str], tick: Callable[[int], object]) -> np.ndarray:
+    def _embed(self, texts: list[str], progress: Progress | None) -> np.ndarray:
+        """Vectors for ``texts`` (sorted by length by the caller, so batches pad little)."""
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
-        batch = max(self.settings.embed_batch_size * 4, 64)
+        step = self.settings.embed_batch_size * 8
         parts = []
-        for i in range(0, len(texts), batch):
-            parts.append(self.embedder.embed(texts[i : i + batch]))
-            tick(min(i + batch, len(texts)))
+        for i in range(0, len(texts), step):
+            parts.append(self.embedder.embed(texts[i : i + step]))
+            if progress:
+                progress(min(i + step, len(texts)), len(texts))
         return np.vstack(parts)

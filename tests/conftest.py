@@ -1,0 +1,42 @@
+"""Shared fixtures: the real embedding model (loaded once) and a real index built once per session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from coalition.settings import PROJECT_ROOT, Settings  # noqa: E402
+from ingest.embed import SentenceTransformerEmbedder  # noqa: E402
+
+CORPUS = PROJECT_ROOT / "corpus"
+
+
+@pytest.fixture(scope="session")
+def embedder() -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder("", "cpu", 16)
+
+
+def make_settings(root: Path, corpus: Path | None = None, **kw: object) -> Settings:
+    return Settings(corpus_dir=corpus or CORPUS, index_dir=root / "index", **kw)  # type: ignore[arg-type]
+
+
+def copy_corpus(dest: Path) -> Path:
+    shutil.copytree(CORPUS, dest)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def built_settings(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder) -> Settings:
+    """The real corpus, ingested once into a temp index (read-only for the tests that use it)."""
+    from ingest.pipeline import Ingestor
+
+    root = tmp_path_factory.mktemp("built")
+    settings = make_settings(root)
+    report = Ingestor(settings, embedder).run()
+    assert report.exit_code == 0, report.skipped
+    return settings

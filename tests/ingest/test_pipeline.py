@@ -1,0 +1,159 @@
+"""Ingestion end to end with the real model and a real Chroma: incremental, crash-safe, honest."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ingest import keyword
+from ingest.embed import SentenceTransformerEmbedder
+from ingest.pipeline import Ingestor
+from ingest.store import ChunkStore
+from tests.conftest import copy_corpus, make_settings
+from tests.ingest.test_load import make_docx, make_pdf
+
+pytestmark = pytest.mark.slow
+
+
+def index_state(settings) -> tuple[list[str], str | None]:  # type: ignore[no-untyped-def]
+    ids = sorted(ChunkStore(settings).all_ids())
+    return ids, keyword.fingerprint(settings.keyword_path)
+
+
+def test_incremental_reingest_replace_and_delete(tmp_path: Path, embedder: SentenceTransformerEmbedder) -> None:
+    corpus = copy_corpus(tmp_path / "corpus")
+    settings = make_settings(tmp_path, corpus)
+    first = Ingestor(settings, embedder).run()
+    assert first.exit_code == 0 and first.documents == 5 and first.embedded == first.chunks > 250
+
+    again = Ingestor(settings, embedder).run()
+    assert again.embedded == 0 and again.chunks == first.chunks and again.changed == []
+
+    news = corpus / "industriall-joins.txt"
+    news.write_text(news.read_text().replace("Høie added.", "Høie added, pledging a training programme."))
+    changed = Ingestor(settings, embedder).run()
+    assert changed.changed == ["industriall-joins"]
+    assert 0 < changed.embedded < 5  # only the edited passage is embedded again
+    texts = [c.text for c in ChunkStore(settings).all_chunks() if c.metadata["doc_id"] == "industriall-joins"]
+    assert any("pledging a training programme" in t for t in texts)
+    assert not any(t.rstrip().endswith("Høie added.") for t in texts)
+
+    (corpus / "ilo-partnering.txt").unlink()
+    removed = Ingestor(settings, embedder).run()
+    assert removed.deleted == ["ilo-partnering"]
+    stored = ChunkStore(settings).all_chunks()
+    assert "ilo-partnering" not in {c.metadata["doc_id"] for c in stored}
+    bm25 = keyword.KeywordIndex.load(settings.keyword_path)
+    assert "ilo-partnering" not in {c.metadata["doc_id"] for c in bm25.chunks}
+    assert len(bm25.chunks) == len(stored)
+
+    rebuilt = Ingestor(settings, embedder).run(rebuild=True)
+    assert rebuilt.embedded == rebuilt.chunks == len(stored)
+
+
+def test_bad_files_are_skipped_and_the_rest_ingested(tmp_path: Path, embedder: SentenceTransformerEmbedder) -> None:
+    corpus = copy_corpus(tmp_path / "corpus")
+    (corpus / "empty.txt").write_bytes(b"")
+    (corpus / "binary.md").write_bytes(b"\x00\x01" * 100)
+    (corpus / "latin1.txt").write_bytes("Coopération".encode("latin-1"))
+    (corpus / "broken.pdf").write_bytes(b"%PDF-1.4 garbage")
+    (corpus / "notes.xyz").write_text("hello")
+    make_pdf(corpus / "pledge.pdf", ["Pledge of the Federation", "We will train 300 labour inspectors in 2025."])
+    make_docx(corpus / "pledge.docx")
+    report = Ingestor(make_settings(tmp_path, corpus), embedder).run()
+    assert report.exit_code == 2
+    assert sorted(s.path for s in report.skipped) == ["binary.md", "broken.pdf", "empty.txt", "latin1.txt", "notes.xyz"]
+    assert all(s.reason for s in report.skipped)
+    docs = {c.metadata["doc_id"]: c.metadata for c in ChunkStore(make_settings(tmp_path, corpus)).all_chunks()}
+    assert {"gb349-ins4", "pledge", "pledge-2"} <= set(docs)
+    titles = {docs["pledge"]["title"], docs["pledge-2"]["title"]}
+    assert titles == {"Pledge of the Federation", "Decent work pledge"}  # inferred from the first heading
+    assert docs["pledge"]["doc_type"] == "web_page"
+
+
+def test_nothing_ingestible_exits_1(tmp_path: Path, embedder: SentenceTransformerEmbedder) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "empty.txt").write_bytes(b"")
+    assert Ingestor(make_settings(tmp_path, corpus), embedder).run().exit_code == 1
+
+
+def test_partial_write_is_repaired_to_a_clean_build(tmp_path: Path, embedder: SentenceTransformerEmbedder) -> None:
+    corpus = copy_corpus(tmp_path / "corpus")
+    clean = make_settings(tmp_path / "clean", corpus)
+    Ingestor(clean, embedder).run()
+    settings = make_settings(tmp_path / "broken", corpus)
+    Ingestor(settings, embedder).run()
+    store = ChunkStore(settings)
+    guide = sorted(c.id for c in store.all_chunks() if c.metadata["doc_id"] == "emerging-partners-guide")
+    store.delete(guide[: len(guide) // 2])  # as if the run died half-way through this document's upserts
+    (settings.keyword_path / "meta.json").unlink()
+    repaired = Ingestor(settings, embedder).run()
+    assert repaired.embedded == len(guide) // 2
+    assert index_state(settings)[0] == index_state(clean)[0]
+    assert index_state(settings)[1] == index_state(clean)[1]
+
+
+def test_kill_9_mid_ingest_then_rerun_equals_clean_build(tmp_path: Path, embedder: SentenceTransformerEmbedder) -> None:
+    corpus = copy_corpus(tmp_path / "corpus")
+    clean = make_settings(tmp_path / "clean", corpus)
+    Ingestor(clean, embedder).run()
+    target = make_settings(tmp_path / "killed", corpus)
+    env = os.environ | {"COALITION_CORPUS_DIR": str(corpus), "COALITION_INDEX_DIR": str(target.index_dir)}
+    cmd = [sys.executable, "-m", "coalition.cli", "ingest"]
+    for wait_for in ("embedding:", None):  # once while embedding, once at a random later moment
+        proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+        assert proc.stderr is not None
+        if wait_for:
+            buf = ""
+            while wait_for not in buf and proc.poll() is None:
+                buf += proc.stderr.read(1)
+        else:
+            time.sleep(1.5)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    finish = subprocess.run(cmd + ["--json"], env=env, capture_output=True, text=True, timeout=300)
+    assert finish.returncode == 0, finish.stderr
+    assert json.loads(finish.stdout)["chunks"] == len(index_state(clean)[0])
+    assert index_state(target) == index_state(clean)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.server
+def test_chroma_server_path(tmp_path: Path, embedder: SentenceTransformerEmbedder) -> None:
+    chroma = Path(sys.executable).with_name("chroma")
+    port = _free_port()
+    server = subprocess.Popen(
+        [str(chroma), "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(tmp_path / "server")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ | {"ANONYMIZED_TELEMETRY": "False"},
+    )
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                time.sleep(0.3)
+        settings = make_settings(tmp_path, chroma_url=f"http://127.0.0.1:{port}")
+        report = Ingestor(settings, embedder).run()
+        assert report.exit_code == 0
+        assert ChunkStore(settings).count() == report.chunks
+        assert Ingestor(settings, embedder).run().embedded == 0
+        assert not settings.chroma_path.exists()  # nothing was written to the embedded store
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
