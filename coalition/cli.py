@@ -102,5 +102,49 @@ def docs(as_json: bool) -> None:
     click.echo(f"{len(rows)} documents, {sum(r['chunks'] for r in rows)} chunks")
 
 
+def _parse_filters(values: tuple[str, ...]) -> dict[str, str]:
+    filters: dict[str, str] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise click.BadParameter(f"{item!r} is not key=value", param_hint="--filter")
+        filters[key.strip()] = value.strip()
+    return filters
+
+
+@main.command()
+@click.argument("question")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer JSON (the web API's contract).")
+@click.option("--k", type=click.IntRange(1, 200), default=None, help="Candidates per retriever.")
+@click.option("--filter", "filters", multiple=True, metavar="KEY=VALUE",
+              help="doc_type, country, doc_id or kind; repeatable.")
+def ask(question: str, as_json: bool, k: int | None, filters: tuple[str, ...]) -> None:
+    """Answer QUESTION from the indexed documents, with numbered sources.
+
+    \b
+    Example:
+        coalition ask "What must a partner commit to?"
+        coalition ask "projects funded by China" --filter doc_type=good_practice_guide --json
+    """
+    from assistant.errors import AssistantError, IndexNotReady
+    from assistant.pipeline import Assistant
+
+    parsed = _parse_filters(filters)
+    try:
+        assistant = Assistant.from_settings(_settings())
+        result = assistant.answer(question, filters=parsed, k=k)
+    except (AssistantError, IndexNotReady) as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(result.model_dump_json())
+        return
+    click.echo(result.answer)
+    if result.citations:
+        click.echo("\nSources:")
+        for c in result.citations:
+            click.echo(f"  [{c.n}] {c.locator} — {c.title}")
+            click.echo(f"      \"{c.quote[:200]}{'…' if len(c.quote) > 200 else ''}\"")
+
+
 if __name__ == "__main__":
     main()

@@ -37,13 +37,23 @@ class Settings(BaseSettings):
         160, ge=16, le=8192, description="Sections are packed into chunks of about this many word pieces"
     )
 
-    @field_validator("chroma_url")
+    retrieve_k: int = Field(20, ge=1, le=200, description="Candidates taken from each of dense and BM25")
+    reranker: str = Field("hybrid", description="'hybrid' (default, no model) or 'cross-encoder:<model name or path>'")
+    abstain_below: float = Field(0.5, description="Abstain when the best passage's rerank score is below this")
+    max_answer_words: int = Field(110, ge=20, le=1000)
+    max_question_chars: int = Field(2000, ge=10)
+    llm_url: str | None = Field(None, description="OpenAI-compatible server (…/v1) for generative mode")
+    llm_model: str = Field("", description="Model name to ask the LLM server for")
+    llm_api_key: str | None = Field(None, description="Bearer token for the LLM server, if it needs one")
+    llm_timeout: float = Field(20.0, gt=0)
+
+    @field_validator("chroma_url", "llm_url")
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
         if value in (None, ""):
             return None
         if not value.startswith(("http://", "https://")):
-            raise ValueError(f"COALITION_CHROMA_URL must start with http:// or https://, got {value!r}")
+            raise ValueError(f"COALITION_CHROMA_URL / COALITION_LLM_URL must start with http(s)://, got {value!r}")
         return value.rstrip("/")
 
     @property

@@ -1,0 +1,64 @@
+"""Cite stage: snippets → numbered ``Citation``s and the answer text with ``[n]`` markers.
+
+Markers are parsed back from the answer and checked against the citations: a marker naming no
+passage is an error, and only cited passages are returned.
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.compose import Snippet
+from assistant.models import Citation
+from ingest.store import StoredChunk
+
+MARKER = re.compile(r"\[(\d{1,2})\]")
+
+
+class CitationError(ValueError):
+    pass
+
+
+def display_locator(chunk: StoredChunk) -> str:
+    """``GB.349/INS/4 ¶16``, ``GB.349/INS/4 footnote 8``, ``Emerging partners guide › Step #5: …``."""
+    label = str(chunk.metadata.get("label", ""))
+    locator = str(chunk.metadata.get("locator", ""))
+    if locator.startswith(("¶", "footnote")):
+        return f"{label} {locator}"
+    return f"{label} › {locator}"
+
+
+def cite(snippets: list[Snippet]) -> tuple[str, list[Citation]]:
+    numbers: dict[str, int] = {}
+    citations: list[Citation] = []
+    lines: list[str] = []
+    for snip in snippets:
+        chunk = snip.candidate.chunk
+        if chunk.id not in numbers:
+            numbers[chunk.id] = len(numbers) + 1
+            citations.append(
+                Citation(
+                    n=numbers[chunk.id],
+                    doc_id=str(chunk.metadata.get("doc_id", "")),
+                    title=str(chunk.metadata.get("title", "")),
+                    locator=display_locator(chunk),
+                    quote=snip.quote,
+                    text=chunk.text,
+                    url=str(chunk.metadata.get("url", "")),
+                    score=round(snip.candidate.score, 4),
+                    chunk_id=chunk.id,
+                )
+            )
+        lines.append(f"{snip.quote} [{numbers[chunk.id]}]")
+    answer = "\n\n".join(lines)
+    check_markers(answer, citations)
+    return answer, citations
+
+
+def check_markers(answer: str, citations: list[Citation]) -> None:
+    given = {c.n for c in citations}
+    used = {int(n) for n in MARKER.findall(answer)}
+    if used - given:
+        raise CitationError(f"answer cites passages {sorted(used - given)} that were not given")
+    if given - used:
+        raise CitationError(f"citations {sorted(given - used)} are not cited in the answer")

@@ -1,0 +1,127 @@
+"""The answering pipeline: retrieve → rerank → compose → cite, with abstention and follow-ups.
+
+Example::
+
+    assistant = Assistant.from_settings(Settings())
+    answer = assistant.answer("What do partners have to commit to?")
+    print(answer.answer, [c.locator for c in answer.citations])
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from assistant.cite import cite, display_locator
+from assistant.compose import ExtractiveComposer
+from assistant.errors import BadQuestion
+from assistant.models import Answer, Turn
+from assistant.rerank import CrossEncoderReranker, HybridReranker, Reranker, TermWeights
+from assistant.retrieve import Candidate, HybridRetriever
+from assistant.text import is_follow_up, strip_injection, terms
+from coalition.settings import Settings
+from ingest.embed import Embedder, SentenceTransformerEmbedder
+from ingest.keyword import KeywordIndex
+from ingest.store import ChunkStore, ids_fingerprint
+from ingest.errors import IndexNotReady
+
+ABSTAIN = "The coalition documents don't say anything about that."
+
+
+class Assistant:
+    """Answers questions from the index; heavy parts (model, indexes) load once, in ``from_settings``."""
+
+    def __init__(self, settings: Settings, retriever: HybridRetriever, reranker: Reranker,
+                 composer: ExtractiveComposer, generator: Any = None) -> None:
+        self.settings = settings
+        self.retriever = retriever
+        self.reranker = reranker
+        self.composer = composer
+        self.generator = generator
+
+    @classmethod
+    def from_settings(cls, settings: Settings, embedder: Embedder | None = None) -> Assistant:
+        embedder = embedder or SentenceTransformerEmbedder(
+            settings.embedding_model, settings.device, settings.embed_batch_size
+        )
+        store = ChunkStore(settings, create=False)
+        index = KeywordIndex.load(settings.keyword_path)
+        if ids_fingerprint(store.all_ids()) != index.fingerprint:
+            raise IndexNotReady("the vector and keyword indexes differ (an interrupted ingest?); run `coalition ingest`")
+        weights = TermWeights(index.chunks)
+        reranker: Reranker = HybridReranker(weights)
+        if settings.reranker.startswith("cross-encoder:"):
+            reranker = CrossEncoderReranker(settings.reranker.split(":", 1)[1], settings.device)
+        generator = None
+        if settings.llm_url:
+            from assistant.generate import OpenAIGenerator
+
+            generator = OpenAIGenerator(settings)
+        retriever = HybridRetriever(store, index, embedder)
+        embedder.embed(["warm up"])  # the first question is as fast as the hundredth
+        return cls(settings, retriever, reranker, ExtractiveComposer(weights, settings.max_answer_words), generator)
+
+    @property
+    def chunks(self) -> list[Any]:
+        return self.retriever.index.chunks
+
+    def answer(self, question: str, history: list[Turn] | None = None, filters: dict[str, str] | None = None,
+               k: int | None = None) -> Answer:
+        started = time.perf_counter()
+        question = (question or "").strip()
+        if not question:
+            raise BadQuestion("the question is empty")
+        if len(question) > self.settings.max_question_chars:
+            raise BadQuestion(f"the question is longer than {self.settings.max_question_chars} characters")
+        cleaned, injected = strip_injection(question)
+        query = cleaned
+        previous = [t.content for t in history or [] if t.role == "user"]
+        if previous and is_follow_up(cleaned):
+            query = f"{previous[-1]} {cleaned}"
+        timings: dict[str, float] = {}
+
+        t = time.perf_counter()
+        candidates: list[Candidate] = []
+        if terms(query):
+            candidates, _ = self.retriever.retrieve(query, k or self.settings.retrieve_k, filters)
+        else:
+            self.retriever.check_filters(filters)
+        timings["retrieve"] = _ms(t)
+
+        t = time.perf_counter()
+        ranked = self.reranker.rerank(query, candidates)
+        timings["rerank"] = _ms(t)
+
+        if not ranked or ranked[0].score < self.settings.abstain_below or (injected and not terms(cleaned)):
+            timings["total"] = _ms(started)
+            return Answer(answer=self._abstain_text(ranked), abstained=True, timings_ms=timings)
+
+        t = time.perf_counter()
+        focus = cleaned if terms(cleaned) and query != cleaned else query
+        snippets = self.composer.select(focus, ranked)
+        timings["compose"] = _ms(t)
+        t = time.perf_counter()
+        text, citations = cite(snippets)
+        timings["cite"] = _ms(t)
+        result = Answer(answer=text, abstained=False, citations=citations, timings_ms=timings)
+        if self.generator is not None:
+            t = time.perf_counter()
+            result = self.generator.improve(question, ranked[:5], result)
+            timings["generate"] = _ms(t)
+        timings["total"] = _ms(started)
+        result.timings_ms = timings
+        return result
+
+    def _abstain_text(self, ranked: list[Candidate]) -> str:
+        topics: list[str] = []
+        for cand in ranked[:6]:
+            name = display_locator(cand.chunk)
+            if name not in topics:
+                topics.append(name)
+        if not topics:
+            return ABSTAIN
+        return f"{ABSTAIN} The nearest topics they do cover: " + "; ".join(topics[:3]) + "."
+
+
+def _ms(since: float) -> float:
+    return round((time.perf_counter() - since) * 1000, 2)

@@ -1,0 +1,84 @@
+"""Rerank stage, pluggable. The default needs no cross-encoder (none ships its weights on PyPI): it
+blends the bi-encoder's cosine with IDF-weighted coverage of the question's terms. A
+sentence-transformers ``CrossEncoder`` is one setting away (``COALITION_RERANKER=cross-encoder:<model>``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from typing import Protocol
+
+from assistant.retrieve import Candidate
+from assistant.text import terms
+from ingest.store import StoredChunk
+
+
+class Reranker(Protocol):
+    def rerank(self, question: str, candidates: list[Candidate]) -> list[Candidate]: ...
+
+
+class TermWeights:
+    """Inverse document frequency of stemmed terms over the indexed chunks."""
+
+    def __init__(self, chunks: list[StoredChunk]) -> None:
+        df: Counter[str] = Counter()
+        for chunk in chunks:
+            df.update(set(terms(passage_words(chunk))))
+        n = max(len(chunks), 1)
+        self.idf = {t: math.log(1 + n / (1 + f)) for t, f in df.items()}
+        self.unknown = math.log(1 + n)
+
+    def weight(self, term: str) -> float:
+        return self.idf.get(term, self.unknown)
+
+    def coverage(self, query_terms: list[str], text_terms: set[str]) -> float:
+        """Share of the question's (IDF-weighted) terms that the text contains."""
+        unique = set(query_terms)
+        total = sum(self.weight(t) for t in unique)
+        if not total:
+            return 0.0
+        return sum(self.weight(t) for t in unique if t in text_terms) / total
+
+
+def passage_words(chunk: StoredChunk) -> str:
+    return f"{chunk.metadata.get('locator', '')} {chunk.text}"
+
+
+class HybridReranker:
+    """Default reranker: ``score = dense + lexical_weight × coverage``."""
+
+    def __init__(self, weights: TermWeights, lexical_weight: float = 0.5) -> None:
+        self.weights = weights
+        self.lexical_weight = lexical_weight
+        self._terms: dict[str, set[str]] = {}
+
+    def chunk_terms(self, chunk: StoredChunk) -> set[str]:
+        if chunk.id not in self._terms:
+            self._terms[chunk.id] = set(terms(passage_words(chunk)))
+        return self._terms[chunk.id]
+
+    def rerank(self, question: str, candidates: list[Candidate]) -> list[Candidate]:
+        qterms = terms(question)
+        for cand in candidates:
+            cand.lexical = self.weights.coverage(qterms, self.chunk_terms(cand.chunk))
+            penalty = 0.9 if cand.chunk.metadata.get("kind") in ("footnote", "front_matter") else 1.0
+            cand.score = penalty * (cand.dense + self.lexical_weight * cand.lexical)
+        return sorted(candidates, key=lambda c: -c.score)
+
+
+class CrossEncoderReranker:
+    """Optional: a sentence-transformers ``CrossEncoder`` scores (question, passage) pairs."""
+
+    def __init__(self, model: str, device: str = "cpu") -> None:
+        from sentence_transformers import CrossEncoder
+
+        self.model = CrossEncoder(model, device=device)
+
+    def rerank(self, question: str, candidates: list[Candidate]) -> list[Candidate]:
+        if not candidates:
+            return candidates
+        scores = self.model.predict([(question, c.chunk.text) for c in candidates])
+        for cand, score in zip(candidates, scores, strict=True):
+            cand.score = float(score)
+        return sorted(candidates, key=lambda c: -c.score)

@@ -1,0 +1,105 @@
+"""Retrieve stage: dense (Chroma) and BM25 (bm25s) in parallel, fused by reciprocal rank fusion.
+
+Misspelt query words are mapped to the nearest corpus word before BM25 sees them (the dense side
+copes with typos on its own). Metadata filters apply to both sides.
+"""
+
+from __future__ import annotations
+
+import difflib
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from assistant.errors import BadQuestion
+from assistant.text import STOPWORDS, words
+from ingest.embed import Embedder
+from ingest.keyword import KeywordIndex
+from ingest.models import DOC_TYPES
+from ingest.store import ChunkStore, StoredChunk
+
+FILTER_KEYS = ("doc_type", "country", "doc_id", "kind")
+RRF_K = 60
+
+
+@dataclass
+class Candidate:
+    chunk: StoredChunk
+    dense: float = 0.0
+    bm25: float = 0.0
+    rrf: float = 0.0
+    lexical: float = 0.0
+    score: float = 0.0
+
+
+class HybridRetriever:
+    """Example: ``HybridRetriever(store, index, embedder).retrieve("membership fees", k=20)``."""
+
+    def __init__(self, store: ChunkStore, index: KeywordIndex, embedder: Embedder) -> None:
+        self.store = store
+        self.index = index
+        self.embedder = embedder
+        self.position = {c.id: i for i, c in enumerate(index.chunks)}
+        vectors = store.embeddings([c.id for c in index.chunks])
+        self.vectors = np.vstack([vectors[c.id] for c in index.chunks]) if index.chunks else np.zeros((0, 384))
+        self.vocabulary = sorted({w for c in index.chunks for w in words(c.text) if len(w) > 3})
+        self._known = set(self.vocabulary) | STOPWORDS
+        self.values = {key: {str(c.metadata.get(key, "")) for c in index.chunks} - {""} for key in FILTER_KEYS}
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="retrieve")
+
+    def correct(self, query: str) -> str:
+        """The query with unknown words replaced by their closest corpus word ('coalitoin' → 'coalition')."""
+        out = []
+        for word in query.split():
+            bare = word.strip("?!.,;:\"'()").lower()
+            if len(bare) > 3 and bare.isalpha() and bare not in self._known:
+                match = difflib.get_close_matches(bare, self.vocabulary, n=1, cutoff=0.78)
+                if match:
+                    word = match[0]
+            out.append(word)
+        return " ".join(out)
+
+    def check_filters(self, filters: dict[str, str] | None) -> dict[str, str]:
+        clean: dict[str, str] = {}
+        for key, value in (filters or {}).items():
+            if key not in FILTER_KEYS:
+                raise BadQuestion(f"unknown filter {key!r}; use one of: {', '.join(FILTER_KEYS)}")
+            value = str(value).strip()
+            known = DOC_TYPES if key == "doc_type" else self.values[key]
+            match = next((v for v in known if v.lower() == value.lower()), None)
+            if match is None:
+                raise BadQuestion(f"filter {key}={value!r} matches nothing; known values: {', '.join(sorted(known))}")
+            clean[key] = match
+        return clean
+
+    def retrieve(self, query: str, k: int = 20, filters: dict[str, str] | None = None) -> tuple[list[Candidate], np.ndarray]:
+        filters = self.check_filters(filters)
+        corrected = self.correct(query)
+        where: dict[str, Any] | None = None
+        if len(filters) == 1:
+            where = dict(filters)
+        elif filters:
+            where = {"$and": [{key: value} for key, value in filters.items()]}
+        mask = None
+        if filters:
+            mask = np.array([all(c.metadata.get(f) == v for f, v in filters.items()) for c in self.index.chunks])
+        keyword_hits = self._pool.submit(self.index.search, corrected, k, mask)
+        qvec = self.embedder.embed([corrected])[0]
+        dense_hits = self.store.query(qvec, k, where)
+        fused: dict[str, Candidate] = {}
+        for rank, (cid, sim) in enumerate(dense_hits):
+            if cid in self.index.by_id:
+                cand = fused.setdefault(cid, Candidate(self.index.by_id[cid]))
+                cand.rrf += 1.0 / (RRF_K + rank + 1)
+        for rank, (cid, score) in enumerate(keyword_hits.result()):
+            cand = fused.setdefault(cid, Candidate(self.index.by_id[cid]))
+            cand.bm25 = score
+            cand.rrf += 1.0 / (RRF_K + rank + 1)
+        if fused:
+            rows = np.array([self.position[cid] for cid in fused])
+            sims = self.vectors[rows] @ qvec
+            for cand, sim in zip(fused.values(), sims, strict=True):
+                cand.dense = float(sim)
+        return sorted(fused.values(), key=lambda c: -c.rrf), qvec

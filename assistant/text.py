@@ -1,0 +1,82 @@
+"""Small text tools shared by the answering stages: terms, sentences, follow-up detection."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import Stemmer
+
+STOPWORDS = frozenset(
+    """a an the and or but if of to in on at by for with from as is are was were be been being do does did
+    doing have has had having it its it's this that these those there their they them we our us you your i me my
+    what which who whom whose when where why how can could should would will shall may might must not no nor so
+    than too very just also about into over under again further then once any all both each few more most other
+    some such only own same s t don now please tell give show explain describe say says said list much many
+    coalition global social justice ilo gcsj""".split()
+)
+# "coalition", "social justice" and "ILO" are in nearly every passage: they carry no signal for ranking.
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]|[A-Za-z]|\d[\d,.]*\d|\d")
+_SENT = re.compile(r"(?<=[.!?;])\s+(?=[A-Z(“\"'])|\n+")
+_stemmer = Stemmer.Stemmer("english")
+
+
+def words(text: str) -> list[str]:
+    return [w.lower().strip("'") for w in _WORD.findall(text)]
+
+
+@lru_cache(maxsize=8192)
+def stem(word: str) -> str:
+    return str(_stemmer.stemWord(word))
+
+
+def terms(text: str) -> list[str]:
+    """Content terms, stemmed: 'commitments' and 'commit' meet."""
+    return [stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 1]
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """Spans of sentences and list items in a passage."""
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for m in _SENT.finditer(text):
+        if text[pos : m.start()].strip():
+            spans.append((pos, m.start()))
+        pos = m.end()
+    if text[pos:].strip():
+        spans.append((pos, len(text)))
+    return spans
+
+
+_FOLLOW = re.compile(
+    r"^(and|also|but|so|then|what about|how about|and what|what if|is it|does it|do they|are they|can they|"
+    r"will it|would it|could it|is that|are there|any)\b|\b(it|they|them|this|that|those|these|its|their)\b",
+    re.IGNORECASE,
+)
+
+
+def is_follow_up(question: str) -> bool:
+    """Short questions leaning on what came before ('and does it cost anything?')."""
+    return len(words(question)) <= 9 and bool(_FOLLOW.search(question.strip()))
+
+
+_INJECTION = re.compile(
+    r"(ignore|disregard|forget|override)\b[^.?!]{0,40}\b(instructions?|prompts?|rules?|guidelines?|previous|above)"
+    r"|system prompt|you are now|act as|pretend (to be|you)|jailbreak|developer mode",
+    re.IGNORECASE,
+)
+
+
+def strip_injection(question: str) -> tuple[str, bool]:
+    """The question without instruction-like phrases, and whether any were found.
+
+    The extractive composer only quotes the corpus, so such instructions can never be obeyed; removing
+    them keeps them from steering retrieval towards nothing.
+    """
+    found = bool(_INJECTION.search(question))
+    if not found:
+        return question, False
+    parts = re.split(r"(?<=[.!?])\s+|\band\b|,", question)
+    kept = [p for p in parts if p and not _INJECTION.search(p)]
+    return " ".join(kept).strip(), True
