@@ -67,6 +67,11 @@ class Assistant:
 
     def answer(self, question: str, history: list[Turn] | None = None, filters: dict[str, str] | None = None,
                k: int | None = None) -> Answer:
+        return self.run(question, history, filters, k)[0]
+
+    def run(self, question: str, history: list[Turn] | None = None, filters: dict[str, str] | None = None,
+            k: int | None = None) -> tuple[Answer, list[Candidate]]:
+        """The answer and the ranked passages it was composed from (evals score both)."""
         started = time.perf_counter()
         question = (question or "").strip()
         if not question:
@@ -94,7 +99,7 @@ class Assistant:
 
         if not ranked or ranked[0].score < self.settings.abstain_below or (injected and not terms(cleaned)):
             timings["total"] = _ms(started)
-            return Answer(answer=self._abstain_text(ranked), abstained=True, timings_ms=timings)
+            return Answer(answer=self._abstain_text(ranked), abstained=True, timings_ms=timings), ranked
 
         t = time.perf_counter()
         focus = cleaned if terms(cleaned) and query != cleaned else query
@@ -110,7 +115,7 @@ class Assistant:
             timings["generate"] = _ms(t)
         timings["total"] = _ms(started)
         result.timings_ms = timings
-        return result
+        return result, ranked
 
     def _abstain_text(self, ranked: list[Candidate]) -> str:
         topics: list[str] = []

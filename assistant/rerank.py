@@ -11,6 +11,7 @@ from typing import Protocol
 
 from assistant.retrieve import Candidate
 from assistant.text import terms
+from ingest.keyword import passage_context
 from ingest.store import StoredChunk
 
 
@@ -42,7 +43,7 @@ class TermWeights:
 
 
 def passage_words(chunk: StoredChunk) -> str:
-    return f"{chunk.metadata.get('locator', '')} {chunk.text}"
+    return f"{passage_context(chunk)} {chunk.text}"
 
 
 class HybridReranker:

@@ -146,5 +146,45 @@ def ask(question: str, as_json: bool, k: int | None, filters: tuple[str, ...]) -
             click.echo(f"      \"{c.quote[:200]}{'…' if len(c.quote) > 200 else ''}\"")
 
 
+@main.command("eval")
+@click.option("--set", "gold_set", type=click.Path(exists=True, path_type=Path), default=None,
+              help="A gold .jsonl file or folder (default: evals/gold).")
+@click.option("--json", "json_out", type=click.Path(path_type=Path), default=None, help="Write results as JSON.")
+@click.option("--report", type=click.Path(path_type=Path), default=None, help="Write a Markdown report (+ PNG).")
+@click.option("--k", type=click.IntRange(1, 50), default=5, show_default=True)
+@click.option("--ablate", is_flag=True, help="Also score dense only, BM25 only, hybrid and hybrid + rerank.")
+@click.option("--gate", is_flag=True, help="Exit 1 when below evals/thresholds.toml.")
+def eval_cmd(gold_set: Path | None, json_out: Path | None, report: Path | None, k: int, ablate: bool,
+             gate: bool) -> None:
+    """Score the assistant on the gold question set, per persona.
+
+    \b
+    Example:
+        coalition eval --report artifacts/eval.md --ablate
+    """
+    from assistant.pipeline import Assistant
+    from evals import run as ev
+
+    assistant = Assistant.from_settings(_settings())
+    result = ev.run_eval(assistant, ev.load_gold(gold_set), k=k, ablate=ablate)
+    click.echo(ev.table(result.personas, k))
+    if result.ablations:
+        click.echo("\nablations (retrieval only):\n" + ev.table(result.ablations, k))
+    if json_out:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps(ev.as_json(result), indent=2, ensure_ascii=False))
+    if report:
+        report.parent.mkdir(parents=True, exist_ok=True)
+        ev.write_report(result, report)
+        click.echo(f"report: {report}")
+    if gate:
+        failures = ev.gate(result, ev.thresholds())
+        for line in failures:
+            click.echo(f"quality gate: {line}", err=True)
+        if failures:
+            sys.exit(1)
+        click.echo("quality gate: passed")
+
+
 if __name__ == "__main__":
     main()

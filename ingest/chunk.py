@@ -48,6 +48,7 @@ class Piece:
     footnotes: list[str] = field(default_factory=list)
     extra: dict[str, str] = field(default_factory=dict)
     packable: bool = False
+    heading: MappedText | None = None
 
 
 class Chunker:
@@ -73,6 +74,10 @@ class Chunker:
         else:
             pieces = SectionReader(meta.tables, meta.practices).read(lines)
         pieces = self._pack(pieces)
+        for piece in pieces:  # a section's heading (a project title, "Step #5: …") belongs to its text
+            if piece.heading is not None and piece.heading.text:
+                piece.text = MappedText(piece.heading.text + "\n" + piece.text.text,
+                                        piece.heading.offsets + piece.heading.offsets[-1:] + piece.text.offsets)
         chunks: list[Chunk] = []
         seen: set[str] = set()
         for piece in pieces:
@@ -316,7 +321,9 @@ class SectionReader:
             level, heading, _ = self.path[-1]
             self.path[-1] = (level, heading, True)
         loc = locator or (" › ".join(self._path()) or f"para. {self.units}")
-        self.pieces.append(Piece(loc, kind, text, self._path(), refs, extra or {}, packable=kind == "section"))
+        heading = self.heading_text.get(self.path[-1][1]) if self.path else None
+        self.pieces.append(Piece(loc, kind, text, self._path(), refs, extra or {}, packable=kind == "section",
+                                 heading=heading))
 
     def _close_empty_heading(self, level: int | None) -> None:
         """A heading with nothing under it before a sibling heading was body text (a list line)."""

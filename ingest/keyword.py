@@ -27,7 +27,13 @@ def _stemmer() -> Any:
 
 def keyword_text(chunk: StoredChunk) -> str:
     """What BM25 sees: the locator (``Step #5: Formalise Partnerships``) and the passage."""
-    return f"{chunk.metadata.get('label', '')} {chunk.metadata.get('locator', '')}\n{chunk.text}"
+    return f"{passage_context(chunk)}\n{chunk.text}"
+
+
+def passage_context(chunk: StoredChunk) -> str:
+    """The document label, locator and headings of a passage ('GB.349/INS/4 ¶28 Secretariat')."""
+    headings = " ".join(json.loads(str(chunk.metadata.get("heading_path", "[]")))[-1:])
+    return f"{chunk.metadata.get('label', '')} {chunk.metadata.get('locator', '')} {headings}"
 
 
 def tokenize(texts: list[str], stemmer: Any) -> Any:

@@ -29,7 +29,7 @@ from ingest.manifest import corpus_files, infer_meta, read_manifest
 from ingest.models import Document, content_hash
 from ingest.store import ChunkStore, ids_fingerprint
 
-CHUNKER_VERSION = "3"
+CHUNKER_VERSION = "4"
 
 Progress = Callable[[int, int], None]
 

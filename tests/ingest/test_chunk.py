@@ -55,7 +55,9 @@ def test_every_gb_paragraph_and_footnote_is_addressable(chunks_by_doc: dict[str,
 def test_success_story_and_table_row_are_their_own_chunks(chunks_by_doc: dict[str, list[Chunk]]) -> None:
     guide = chunks_by_doc["emerging-partners-guide"]
     cotton = [c for c in guide if c.locator.startswith("Success Stories › Brazil › Promoting decent work in cotton")]
-    assert len(cotton) == 1 and "five cotton-producing countries" in cotton[0].text
+    assert 1 <= len(cotton) <= 2 and "five cotton-producing countries" in cotton[0].text
+    assert cotton[0].text.startswith("Promoting decent work in cotton producing countries")  # its title leads
+    assert not any("Brazil-India" in c.text or "child labour, slave labour" in c.text for c in cotton)
     kuwait = by_locator(guide, "Table 2: Countries › Kuwait › thematic area 2: Providing protection and building resilience")
     assert len(kuwait) == 1
     assert kuwait[0].text.startswith("Kuwait — thematic area 2")
@@ -86,6 +88,8 @@ def test_chunk_text_is_clean_and_maps_back_to_the_source(chunks_by_doc: dict[str
             assert "<sup>" not in c.text and "\\$" not in c.text and "**" not in c.text and "<p>" not in c.text
             span = normalise(source[c.source_start : c.source_end])
             body = c.text.split(" … ")[-1]
+            if c.kind == "section" and c.heading_path and body.startswith(c.heading_path[-1] + "\n"):
+                body = body[len(c.heading_path[-1]) + 1 :]  # the heading line, repeated from above
             if c.kind == "table_row":  # the key and column meaning are repeated in front of the cell
                 body = body[len(f"{c.extra['row_key']} — {c.extra['column']}: ") :]
             # a table cell continued after a page break is two pieces of the source, so check fewer words
