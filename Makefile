@@ -1,6 +1,6 @@
 # Two commands for a new machine:
 #   make run    set up, ingest the corpus, list what was indexed
-#   make test   set up, lint, type-check and run the tests
+#   make test   set up, lint, type-check, run the tests, then the eval quality gate
 .PHONY: setup run test lint bench
 export HF_HUB_OFFLINE := 1
 
@@ -17,6 +17,8 @@ lint: setup
 
 test: lint
 	.venv/bin/pytest
+	.venv/bin/coalition ingest || [ $$? -eq 2 ]
+	.venv/bin/coalition eval --gate --report artifacts/eval.md
 
 bench: setup
 	.venv/bin/python -m evals.bench_ingest

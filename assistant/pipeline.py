@@ -21,9 +21,9 @@ from assistant.retrieve import Candidate, HybridRetriever
 from assistant.text import is_follow_up, strip_injection, terms
 from coalition.settings import Settings
 from ingest.embed import Embedder, SentenceTransformerEmbedder
+from ingest.errors import IndexNotReady
 from ingest.keyword import KeywordIndex
 from ingest.store import ChunkStore, ids_fingerprint
-from ingest.errors import IndexNotReady
 
 ABSTAIN = "The coalition documents don't say anything about that."
 
@@ -94,15 +94,22 @@ class Assistant:
         timings["retrieve"] = _ms(t)
 
         t = time.perf_counter()
+        focus = cleaned if terms(cleaned) and query != cleaned else query
+        # a follow-up is retrieved with the conversation but ranked by what it newly asks
         ranked = self.reranker.rerank(query, candidates)
+        if focus != query:
+            whole = {id(c): c.score for c in ranked}
+            ranked = self.reranker.rerank(focus, candidates)
+            for cand in ranked:
+                cand.score = (cand.score + whole[id(cand)]) / 2
+            ranked.sort(key=lambda c: -c.score)
         timings["rerank"] = _ms(t)
 
-        if not ranked or ranked[0].score < self.settings.abstain_below or (injected and not terms(cleaned)):
+        if self._too_weak(ranked) or (injected and not terms(cleaned)):
             timings["total"] = _ms(started)
             return Answer(answer=self._abstain_text(ranked), abstained=True, timings_ms=timings), ranked
 
         t = time.perf_counter()
-        focus = cleaned if terms(cleaned) and query != cleaned else query
         snippets = self.composer.select(focus, ranked)
         timings["compose"] = _ms(t)
         t = time.perf_counter()
@@ -116,6 +123,13 @@ class Assistant:
         timings["total"] = _ms(started)
         result.timings_ms = timings
         return result, ranked
+
+    def _too_weak(self, ranked: list[Candidate]) -> bool:
+        """Calibrated on the gold set (evals/): off-topic questions score low on both signals."""
+        if not ranked:
+            return True
+        best, s = ranked[0], self.settings
+        return best.score < s.abstain_below or (best.lexical < s.abstain_weak_lexical and best.dense < s.abstain_weak_dense)
 
     def _abstain_text(self, ranked: list[Candidate]) -> str:
         topics: list[str] = []

@@ -55,7 +55,7 @@ class HybridRetriever:
         for word in query.split():
             bare = word.strip("?!.,;:\"'()").lower()
             if len(bare) > 3 and bare.isalpha() and bare not in self._known:
-                match = difflib.get_close_matches(bare, self.vocabulary, n=1, cutoff=0.78)
+                match = difflib.get_close_matches(bare, self.vocabulary, n=1, cutoff=0.74)
                 if match:
                     word = match[0]
             out.append(word)
@@ -89,7 +89,7 @@ class HybridRetriever:
         qvec = self.embedder.embed([corrected])[0]
         dense_hits = self.store.query(qvec, k, where)
         fused: dict[str, Candidate] = {}
-        for rank, (cid, sim) in enumerate(dense_hits):
+        for rank, (cid, _sim) in enumerate(dense_hits):
             if cid in self.index.by_id:
                 cand = fused.setdefault(cid, Candidate(self.index.by_id[cid]))
                 cand.rrf += 1.0 / (RRF_K + rank + 1)

@@ -11,7 +11,6 @@ from typing import Any
 
 from assistant.models import Answer
 from assistant.pipeline import Assistant
-
 from evals.gold import GoldQuestion, load_gold
 from evals.scorer import Scored, Summary, as_row, by_persona, contains_evidence, score_one, summarise, worst
 

@@ -74,14 +74,14 @@ class Chunker:
         else:
             pieces = SectionReader(meta.tables, meta.practices).read(lines)
         pieces = self._pack(pieces)
-        for piece in pieces:  # a section's heading (a project title, "Step #5: …") belongs to its text
-            if piece.heading is not None and piece.heading.text:
-                piece.text = MappedText(piece.heading.text + "\n" + piece.text.text,
-                                        piece.heading.offsets + piece.heading.offsets[-1:] + piece.text.offsets)
         chunks: list[Chunk] = []
         seen: set[str] = set()
         for piece in pieces:
-            parts = self._split(piece.text)
+            heading = piece.heading if piece.heading is not None and piece.heading.text else None
+            parts = self._split(piece.text, reserve=self.count(heading.text) + 1 if heading else 0)
+            if heading:  # a section's heading (a project title, "Step #5: …") leads each of its chunks
+                parts = [MappedText(heading.text + "\n" + p.text, heading.offsets + heading.offsets[-1:] + p.offsets)
+                         for p in parts]
             for n, part in enumerate(parts, start=1):
                 cid = chunk_id(meta.id, piece.locator, part.text)
                 while cid in seen:
@@ -128,17 +128,18 @@ class Chunker:
             out.append(piece)
         return out
 
-    def _split(self, text: MappedText) -> list[MappedText]:
-        if self.count(text.text) <= self.max_tokens:
+    def _split(self, text: MappedText, reserve: int = 0) -> list[MappedText]:
+        limit = self.max_tokens - reserve
+        if self.count(text.text) <= limit:
             return [text]
-        segments = _segments(text.text, self.count, self.max_tokens)
+        segments = _segments(text.text, self.count, limit)
         lead_in = text.text[: segments[0][1]] if text.text[: segments[0][1]].rstrip().endswith(":") else ""
         lead_tokens = self.count(lead_in) if lead_in else 0
         parts: list[MappedText] = []
         start, end, used = segments[0][0], segments[0][1], self.count(text.text[slice(*segments[0])])
         for a, b in segments[1:]:
             cost = self.count(text.text[a:b])
-            budget = self.max_tokens - (lead_tokens if parts else 0)
+            budget = limit - (lead_tokens if parts else 0)
             if used + cost <= budget:
                 end, used = b, used + cost
                 continue
@@ -225,6 +226,11 @@ def numbered_pieces(lines: list[Line]) -> list[Piece]:
             pieces.append(Piece(f"footnote {note[0]}", "footnote", note[1].build(), path()))
         note = None
 
+    def flush_all() -> None:
+        flush_note()
+        flush_para()
+        flush_front()
+
     for line in lines:
         if line.blank:
             flush_note()
@@ -233,7 +239,7 @@ def numbered_pieces(lines: list[Line]) -> list[Piece]:
             continue
         heading = MD_HEADING.match(line.text)
         if heading:
-            flush_note(), flush_para(), flush_front()
+            flush_all()
             level = len(heading.group(1))
             headings[:] = [h for h in headings if h[0] < level]
             headings.append((level, clean_inline(MappedText.of(heading.group(2))).text))
@@ -249,7 +255,8 @@ def numbered_pieces(lines: list[Line]) -> list[Piece]:
             continue
         numbered = NUMBERED.match(line.text)
         if numbered and int(numbered.group(1)) == expected:
-            flush_para(), flush_front()
+            flush_para()
+            flush_front()
             expected += 1
             para = (int(numbered.group(1)), TextBuilder(), path(), footnote_refs(line.text))
             para[1].add(clean_inline(MappedText.of(numbered.group(2), line.start + numbered.start(2))))
@@ -260,7 +267,7 @@ def numbered_pieces(lines: list[Line]) -> list[Piece]:
             para[3].extend(footnote_refs(line.text))
         else:
             front.add(text)
-    flush_note(), flush_para(), flush_front()
+    flush_all()
     return pieces
 
 
@@ -321,9 +328,9 @@ class SectionReader:
             level, heading, _ = self.path[-1]
             self.path[-1] = (level, heading, True)
         loc = locator or (" › ".join(self._path()) or f"para. {self.units}")
-        heading = self.heading_text.get(self.path[-1][1]) if self.path else None
+        title = self.heading_text.get(self.path[-1][1]) if self.path else None
         self.pieces.append(Piece(loc, kind, text, self._path(), refs, extra or {}, packable=kind == "section",
-                                 heading=heading))
+                                 heading=title))
 
     def _close_empty_heading(self, level: int | None) -> None:
         """A heading with nothing under it before a sibling heading was body text (a list line)."""

@@ -74,7 +74,7 @@ class SentenceTransformerEmbedder:
 
     @property
     def dimension(self) -> int:
-        return int(self.model.get_embedding_dimension())
+        return int(self.model.get_embedding_dimension() or 0)
 
     def warm_up(self) -> None:
         self.embed(["warm up"])

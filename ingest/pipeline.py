@@ -22,7 +22,7 @@ from coalition.settings import Settings
 from ingest import keyword
 from ingest.chunk import Chunker
 from ingest.embed import Embedder, SentenceTransformerEmbedder
-from ingest.enrich import chunk_metadata
+from ingest.enrich import Metadata, chunk_metadata
 from ingest.errors import SkippedFile
 from ingest.load import load_text
 from ingest.manifest import corpus_files, infer_meta, read_manifest
@@ -120,7 +120,7 @@ class Ingestor:
         states = store.doc_states()
         chunker = Chunker(self.embedder.count_tokens, self.settings.chunk_max_tokens, self.settings.chunk_target_tokens)
 
-        todo: list[tuple[list[str], list[str], list[dict[str, object]]]] = []
+        todo: list[tuple[list[str], list[str], list[Metadata]]] = []
         stale: list[str] = []
         for doc in docs:
             fp = self.fingerprint(doc)
