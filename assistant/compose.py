@@ -68,11 +68,9 @@ class ExtractiveComposer:
         cov, neg_i, start, end = max(scored)
         i = -neg_i
         if _LIST.search(text):
-            lead_end = text.find("\n")
             list_end = _list_end(text)
             if (i == 0 or start < list_end) and len(words(text[:list_end])) <= max(budget, 90):
                 return Snippet(cand, 0, list_end)
-            del lead_end
         if cov == 0:
             i, (start, end) = 0, spans[0]
         # a short best sentence reads better with the one after it

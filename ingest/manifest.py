@@ -10,7 +10,6 @@ from pydantic import ValidationError
 
 from ingest.errors import ManifestError
 from ingest.lines import MD_HEADING
-from ingest.load import SUPPORTED
 from ingest.models import DocumentMeta
 
 
@@ -64,7 +63,4 @@ def infer_meta(path: Path, text: str, taken: set[str]) -> DocumentMeta:
         m = MD_HEADING.match(line)
         title = (m.group(2) if m else line).strip()
         break
-    layout = "sections"
-    if path.suffix.lower() not in SUPPORTED:
-        layout = "sections"
-    return DocumentMeta(id=doc_id, title=title[:200] or path.stem, doc_type="web_page", inferred=True, layout=layout)
+    return DocumentMeta(id=doc_id, title=title[:200] or path.stem, doc_type="web_page", inferred=True)
