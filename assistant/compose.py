@@ -85,7 +85,7 @@ def _list_end(text: str) -> int:
     """End of the lead-in plus its list items (the lines that start with a label or bullet)."""
     end = text.find("\n")
     for m in re.finditer(r"\n[^\n]*", text):
-        if _LIST.match(m.group(0) + " ") or re.match(r"\n(?:\([a-z]{1,4}\)|•|\d{1,2}\.)\s", m.group(0)):
+        if _LIST.match(m.group(0) + " "):
             end = m.end()
         else:
             break
