@@ -22,3 +22,5 @@ test: lint
 
 bench: setup
 	.venv/bin/python -m evals.bench_ingest
+	.venv/bin/coalition ingest || [ $$? -eq 2 ]
+	.venv/bin/python -m evals.bench_answer

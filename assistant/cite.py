@@ -10,6 +10,7 @@ import re
 
 from assistant.compose import Snippet
 from assistant.models import Citation
+from assistant.retrieve import Candidate
 from ingest.store import StoredChunk
 
 MARKER = re.compile(r"\[(\d{1,2})\]")
@@ -28,6 +29,22 @@ def display_locator(chunk: StoredChunk) -> str:
     return f"{label} › {locator}"
 
 
+def citation_for(n: int, candidate: Candidate, quote: str) -> Citation:
+    chunk = candidate.chunk
+    return Citation(
+        n=n,
+        doc_id=str(chunk.metadata.get("doc_id", "")),
+        title=str(chunk.metadata.get("title", "")),
+        locator=display_locator(chunk),
+        symbol=str(chunk.metadata.get("symbol", "")),
+        quote=quote,
+        text=chunk.text,
+        url=str(chunk.metadata.get("url", "")),
+        score=round(candidate.score, 4),
+        chunk_id=chunk.id,
+    )
+
+
 def cite(snippets: list[Snippet]) -> tuple[str, list[Citation]]:
     numbers: dict[str, int] = {}
     citations: list[Citation] = []
@@ -36,19 +53,7 @@ def cite(snippets: list[Snippet]) -> tuple[str, list[Citation]]:
         chunk = snip.candidate.chunk
         if chunk.id not in numbers:
             numbers[chunk.id] = len(numbers) + 1
-            citations.append(
-                Citation(
-                    n=numbers[chunk.id],
-                    doc_id=str(chunk.metadata.get("doc_id", "")),
-                    title=str(chunk.metadata.get("title", "")),
-                    locator=display_locator(chunk),
-                    quote=snip.quote,
-                    text=chunk.text,
-                    url=str(chunk.metadata.get("url", "")),
-                    score=round(snip.candidate.score, 4),
-                    chunk_id=chunk.id,
-                )
-            )
+            citations.append(citation_for(numbers[chunk.id], snip.candidate, snip.quote))
         lines.append(f"{snip.quote} [{numbers[chunk.id]}]")
     answer = "\n\n".join(lines)
     check_markers(answer, citations)

@@ -20,6 +20,7 @@ class Citation(BaseModel):
     doc_id: str
     title: str
     locator: str
+    symbol: str = ""
     quote: str
     text: str
     url: str = ""

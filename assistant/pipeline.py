@@ -15,6 +15,7 @@ from typing import Any
 from assistant.cite import cite, display_locator
 from assistant.compose import ExtractiveComposer
 from assistant.errors import BadQuestion
+from assistant.generate import OpenAIGenerator
 from assistant.models import Answer, Turn
 from assistant.rerank import CrossEncoderReranker, HybridReranker, Reranker, TermWeights
 from assistant.retrieve import Candidate, HybridRetriever
@@ -32,7 +33,7 @@ class Assistant:
     """Answers questions from the index; heavy parts (model, indexes) load once, in ``from_settings``."""
 
     def __init__(self, settings: Settings, retriever: HybridRetriever, reranker: Reranker,
-                 composer: ExtractiveComposer, generator: Any = None) -> None:
+                 composer: ExtractiveComposer, generator: OpenAIGenerator | None = None) -> None:
         self.settings = settings
         self.retriever = retriever
         self.reranker = reranker
@@ -54,8 +55,6 @@ class Assistant:
             reranker = CrossEncoderReranker(settings.reranker.split(":", 1)[1], settings.device)
         generator = None
         if settings.llm_url:
-            from assistant.generate import OpenAIGenerator
-
             generator = OpenAIGenerator(settings)
         retriever = HybridRetriever(store, index, embedder)
         embedder.embed(["warm up"])  # the first question is as fast as the hundredth
@@ -118,7 +117,8 @@ class Assistant:
         result = Answer(answer=text, abstained=False, citations=citations, timings_ms=timings)
         if self.generator is not None:
             t = time.perf_counter()
-            result = self.generator.improve(question, ranked[:5], result)
+            asked = cleaned if query == cleaned else f"{cleaned} (a follow-up to: {previous[-1]})"
+            result = self.generator.improve(asked, ranked[:5], result)
             timings["generate"] = _ms(t)
         timings["total"] = _ms(started)
         result.timings_ms = timings

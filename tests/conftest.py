@@ -10,6 +10,7 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from assistant.pipeline import Assistant  # noqa: E402
 from coalition.settings import PROJECT_ROOT, Settings  # noqa: E402
 from ingest.embed import SentenceTransformerEmbedder  # noqa: E402
 
@@ -40,3 +41,9 @@ def built_settings(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceT
     report = Ingestor(settings, embedder).run()
     assert report.exit_code == 0, report.skipped
     return settings
+
+
+@pytest.fixture(scope="session")
+def assistant(built_settings: Settings, embedder: SentenceTransformerEmbedder) -> Assistant:
+    """The real answering pipeline over the session index, loaded once."""
+    return Assistant.from_settings(built_settings, embedder)

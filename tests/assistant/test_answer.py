@@ -14,15 +14,9 @@ from assistant.errors import BadQuestion
 from assistant.models import Citation, Turn
 from assistant.pipeline import Assistant
 from coalition.settings import Settings
-from ingest.embed import SentenceTransformerEmbedder
 from ingest.normalize import normalise
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def assistant(built_settings: Settings, embedder: SentenceTransformerEmbedder) -> Assistant:
-    return Assistant.from_settings(built_settings, embedder)
 
 
 def test_membership_fees_cites_paragraph_20_with_the_quote(assistant: Assistant) -> None:
