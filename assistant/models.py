@@ -25,7 +25,7 @@ class Citation(BaseModel):
     text: str
     url: str = ""
     score: float = 0.0
-    chunk_id: str = Field("", exclude=True)
+    chunk_id: str = ""  # the passage id: /documents/{doc_id} lists passages by it
 
 
 class Answer(BaseModel):

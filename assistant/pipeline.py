@@ -72,11 +72,7 @@ class Assistant:
             k: int | None = None) -> tuple[Answer, list[Candidate]]:
         """The answer and the ranked passages it was composed from (evals score both)."""
         started = time.perf_counter()
-        question = (question or "").strip()
-        if not question:
-            raise BadQuestion("the question is empty")
-        if len(question) > self.settings.max_question_chars:
-            raise BadQuestion(f"the question is longer than {self.settings.max_question_chars} characters")
+        question = self._check(question)
         cleaned, injected = strip_injection(question)
         query = cleaned
         previous = [t.content for t in history or [] if t.role == "user"]
@@ -123,6 +119,24 @@ class Assistant:
         timings["total"] = _ms(started)
         result.timings_ms = timings
         return result, ranked
+
+    def search(self, query: str, filters: dict[str, str] | None = None, limit: int = 10) -> list[Candidate]:
+        """Ranked passages for ``query`` (retrieve + rerank, no answer)."""
+        query = self._check(query)
+        cleaned, _ = strip_injection(query)
+        if not terms(cleaned):
+            self.retriever.check_filters(filters)
+            return []
+        candidates, _ = self.retriever.retrieve(cleaned, max(limit, self.settings.retrieve_k), filters)
+        return self.reranker.rerank(cleaned, candidates)[:limit]
+
+    def _check(self, question: str) -> str:
+        question = (question or "").strip()
+        if not question:
+            raise BadQuestion("the question is empty")
+        if len(question) > self.settings.max_question_chars:
+            raise BadQuestion(f"the question is longer than {self.settings.max_question_chars} characters")
+        return question
 
     def _too_weak(self, ranked: list[Candidate]) -> bool:
         """Calibrated on the gold set (evals/): off-topic questions score low on both signals."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -19,7 +19,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 class Settings(BaseSettings):
     """Configuration for ingestion, retrieval and the services built on them."""
 
-    model_config = SettingsConfigDict(env_prefix="COALITION_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="COALITION_", env_file=".env", extra="ignore", populate_by_name=True)
 
     corpus_dir: Path = Field(PROJECT_ROOT / "corpus", description="Folder of source documents + manifest.toml")
     index_dir: Path = Field(PROJECT_ROOT / ".index", description="Where the embedded Chroma and BM25 live")
@@ -49,13 +49,30 @@ class Settings(BaseSettings):
     llm_api_key: str | None = Field(None, description="Bearer token for the LLM server, if it needs one")
     llm_timeout: float = Field(20.0, gt=0)
 
-    @field_validator("chroma_url", "llm_url")
+    # web service (`coalition serve`)
+    host: str = Field("127.0.0.1", description="Address `coalition serve` binds")
+    port: int = Field(8000, ge=1, le=65535)
+    api_key: SecretStr | None = Field(None, description="When set, API calls need header X-API-Key with this value")
+    cors_origins: list[str] = Field(default_factory=list, description='Origins allowed by CORS, e.g. ["https://x.org"]')
+    max_body_bytes: int = Field(64 * 1024, ge=1024, description="Larger request bodies are refused (413)")
+    data_dir: Path = Field(PROJECT_ROOT / ".data", description="Answers and feedback (SQLite, WAL)")
+    public_url: str | None = Field(None, description="Where users reach the web app; Slack sources link there")
+
+    # Slack (standard Slack variable names, no prefix)
+    slack_bot_token: SecretStr | None = Field(None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "COALITION_SLACK_BOT_TOKEN"))
+    slack_app_token: SecretStr | None = Field(None, validation_alias=AliasChoices("SLACK_APP_TOKEN", "COALITION_SLACK_APP_TOKEN"))
+    slack_signing_secret: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "COALITION_SLACK_SIGNING_SECRET")
+    )
+    slack_api_url: str = Field("https://slack.com/api/", description="Slack Web API base (tests point it at loopback)")
+
+    @field_validator("chroma_url", "llm_url", "public_url")
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
         if value in (None, ""):
             return None
         if not value.startswith(("http://", "https://")):
-            raise ValueError(f"COALITION_CHROMA_URL / COALITION_LLM_URL must start with http(s)://, got {value!r}")
+            raise ValueError(f"must start with http:// or https://, got {value!r}")
         return value.rstrip("/")
 
     @property
@@ -69,3 +86,7 @@ class Settings(BaseSettings):
     @property
     def manifest_path(self) -> Path:
         return self.corpus_dir / "manifest.toml"
+
+    @property
+    def feedback_path(self) -> Path:
+        return self.data_dir / "feedback.sqlite3"

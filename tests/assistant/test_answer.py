@@ -115,7 +115,8 @@ def test_cli_ask_json_contract(built_settings: Settings) -> None:
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert set(data) >= {"answer", "abstained", "citations", "timings_ms"}
-    assert set(data["citations"][0]) == {"n", "doc_id", "title", "locator", "quote", "text", "url", "score"}
+    assert set(data["citations"][0]) == {"n", "doc_id", "title", "symbol", "locator", "quote", "text", "url", "score",
+                                       "chunk_id"}
     assert "twice a year" in data["answer"] and data["citations"][0]["locator"] == "GB.349/INS/4 ¶24"
     bad = subprocess.run([sys.executable, "-m", "coalition.cli", "ask", "x", "--filter", "nonsense"], env=env,
                          capture_output=True, text=True, timeout=120)

@@ -1,0 +1,161 @@
+"""The web app: ``create_app(settings)``. The model and indexes load once, in the lifespan, so the first
+request is as fast as the hundredth; a missing index makes ``/readyz`` say why instead of crashing.
+
+Example::
+
+    app = create_app(Settings())
+    uvicorn.run(app, host="127.0.0.1", port=8000)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from assistant.errors import BadQuestion, IndexNotReady
+from assistant.feedback import FeedbackStore, UnknownAnswer
+from assistant.pipeline import Assistant
+from assistant.web import documents, routes
+from coalition.settings import Settings
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAPI:
+    """``assistant`` may be passed in (tests share one); otherwise it is loaded at start-up."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.store = FeedbackStore(settings.feedback_path)
+        app.state.assistant, app.state.not_ready = assistant, ""
+        if assistant is None:
+            try:
+                app.state.assistant = Assistant.from_settings(settings)
+            except IndexNotReady as exc:
+                app.state.not_ready = str(exc)
+                log.error("index not ready: %s", exc)
+        yield
+        app.state.store.close()
+
+    app = FastAPI(
+        title="Coalition Assistant",
+        summary="Grounded, cited answers over Global Coalition for Social Justice documents",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.assistant, app.state.not_ready = assistant, "starting"
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
+                           allow_headers=["Content-Type", "X-API-Key"])
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    _handle_errors(app)
+    app.include_router(routes.health)
+    app.include_router(routes.router)
+    app.include_router(documents.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def page() -> FileResponse:
+        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+
+    return app
+
+
+def _problem(status: int, detail: str, errors: list[dict[str, Any]] | None = None,
+             headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"detail": detail, "errors": errors or []}, status_code=status, headers=headers)
+
+
+def _handle_errors(app: FastAPI) -> None:
+    """Domain errors → 4xx with a readable reason; nothing reaches the client as a stack trace."""
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg", ""), "type": e.get("type", "")}
+                  for e in exc.errors()]
+        if any(e["type"] == "json_invalid" for e in errors):
+            return _problem(400, "the request body is not valid JSON", errors)
+        reasons = "; ".join(f"{'.'.join(e['loc'][1:]) or e['loc'][0]}: {e['msg']}" for e in errors)
+        return _problem(422, reasons or "invalid request", errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return _problem(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(BadQuestion)
+    async def bad_question(request: Request, exc: BadQuestion) -> JSONResponse:
+        return _problem(400, str(exc))
+
+    @app.exception_handler(UnknownAnswer)
+    async def unknown_answer(request: Request, exc: UnknownAnswer) -> JSONResponse:
+        return _problem(404, str(exc))
+
+    @app.exception_handler(IndexNotReady)
+    async def not_ready(request: Request, exc: IndexNotReady) -> JSONResponse:
+        return _problem(503, f"the index is not ready: {exc}")
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return _problem(500, "internal error; it has been logged")
+
+
+class BodyLimit:
+    """Refuses request bodies over ``limit`` bytes with 413, by Content-Length or while streaming."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            await self._refuse(send)
+            return
+        seen = 0
+        started = False
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLarge(413, f"the request body is larger than {self.limit} bytes")
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, tracking_send)
+        except _TooLarge:
+            if not started:
+                await self._refuse(send)
+
+    async def _refuse(self, send: Send) -> None:
+        response = _problem(413, f"the request body is larger than {self.limit} bytes")
+        await send({"type": "http.response.start", "status": 413, "headers": response.raw_headers})
+        await send({"type": "http.response.body", "body": response.body})
+
+
+class _TooLarge(HTTPException):
+    """An HTTPException, so FastAPI's body reader passes it on as a 413 rather than a parse error."""

@@ -1,0 +1,89 @@
+"""``coalition ingest`` and ``coalition docs``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from coalition.cli.base import load_settings, main
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--rebuild", is_flag=True, help="Drop the index and build it again from scratch.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary instead of text.")
+def ingest(paths: tuple[Path, ...], rebuild: bool, as_json: bool) -> None:
+    """Index the corpus (or just PATHS) into Chroma + BM25; unchanged documents are skipped.
+
+    \b
+    Example:
+        coalition ingest                 # the whole corpus/ folder, incrementally
+        coalition ingest --rebuild --json
+    Exit status: 0 all ingested, 2 some files skipped, 1 nothing could be ingested.
+    """
+    from tqdm import tqdm
+
+    from ingest.errors import IngestError
+    from ingest.pipeline import Ingestor
+
+    settings = load_settings()
+    bar = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if as_json or total == 0:
+            return
+        if bar is None:
+            bar = tqdm(total=total, unit="chunk", desc="embedding", file=sys.stderr)
+        bar.n = done
+        bar.refresh()
+
+    try:
+        report = Ingestor(settings).run(list(paths) or None, rebuild=rebuild, progress=progress)
+    except IngestError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        if bar is not None:
+            bar.close()
+    if as_json:
+        click.echo(json.dumps(report.as_json()))
+    else:
+        rate = report.embedded / report.seconds if report.seconds else 0.0
+        click.echo(
+            f"documents: {report.documents}  chunks: {report.chunks}  embedded: {report.embedded}  "
+            f"skipped: {len(report.skipped)}  seconds: {report.seconds:.2f}  chunks/s: {rate:.0f}"
+        )
+        if report.deleted:
+            click.echo(f"removed from the index: {', '.join(report.deleted)}")
+        for s in report.skipped:
+            click.echo(f"skipped {s.path}: {s.reason}", err=True)
+    sys.exit(report.exit_code)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+def docs(as_json: bool) -> None:
+    """List the indexed documents with their metadata and chunk counts.
+
+    \b
+    Example:
+        coalition docs --json
+    """
+    from ingest.catalog import documents
+    from ingest.errors import IngestError
+    from ingest.store import ChunkStore
+
+    try:
+        rows = documents(ChunkStore(load_settings(), create=False).all_chunks())
+    except IngestError as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    for row in rows:
+        name = row["symbol"] or row["doc_type"]
+        click.echo(f"{row['doc_id']:<26} {row['chunks']:>4} chunks  {name:<22} {row['date']:<10} {row['title']}")
+    click.echo(f"{len(rows)} documents, {sum(r['chunks'] for r in rows)} chunks")
