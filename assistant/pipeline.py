@@ -9,6 +9,7 @@ Example::
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -24,8 +25,9 @@ from coalition.settings import Settings
 from ingest.embed import Embedder, SentenceTransformerEmbedder
 from ingest.errors import IndexNotReady
 from ingest.keyword import KeywordIndex
-from ingest.store import ChunkStore, ids_fingerprint
+from ingest.store import ChunkStore, StoredChunk, ids_fingerprint
 
+TOPIC_LIFT = 0.05
 ABSTAIN = "The coalition documents don't say anything about that."
 
 
@@ -97,7 +99,7 @@ class Assistant:
             ranked = self.reranker.rerank(focus, candidates)
             for cand in ranked:
                 cand.score = (cand.score + whole[id(cand)]) / 2
-            ranked.sort(key=lambda c: -c.score)
+            self._continue_topic(previous[-1], ranked)
         timings["rerank"] = _ms(t)
 
         if self._too_weak(ranked) or (injected and not terms(cleaned)):
@@ -119,6 +121,18 @@ class Assistant:
         timings["total"] = _ms(started)
         result.timings_ms = timings
         return result, ranked
+
+    def _continue_topic(self, previous: str, ranked: list[Candidate]) -> None:
+        """A follow-up stays on the topic of the question before it: passages under the same heading as
+        that question's best passage get a small lift ('and does it cost anything?' after 'how do we
+        join?' is about joining's costs, not the secretariat's budget)."""
+        before = self.reranker.rerank(previous, self.retriever.retrieve(previous, self.settings.retrieve_k)[0])
+        if before:
+            section = _section(before[0].chunk)
+            for cand in ranked:
+                if section and _section(cand.chunk) == section:
+                    cand.score += TOPIC_LIFT
+        ranked.sort(key=lambda c: -c.score)
 
     def search(self, query: str, filters: dict[str, str] | None = None, limit: int = 10) -> list[Candidate]:
         """Ranked passages for ``query`` (retrieve + rerank, no answer)."""
@@ -154,6 +168,11 @@ class Assistant:
         if not topics:
             return ABSTAIN
         return f"{ABSTAIN} The nearest topics they do cover: " + "; ".join(topics[:3]) + "."
+
+
+def _section(chunk: StoredChunk) -> str:
+    path = json.loads(str(chunk.metadata.get("heading_path", "[]")))
+    return f"{chunk.metadata.get('doc_id')}::{path[-1] if path else ''}"
 
 
 def _ms(since: float) -> float:

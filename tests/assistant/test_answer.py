@@ -51,7 +51,6 @@ def test_coordinating_group_members_list(assistant: Assistant) -> None:
     assert "(c) twelve Government representatives" in answer.answer
 
 
-@pytest.mark.xfail(strict=True, reason="known miss: 'cost' follow-up ranks ¶47 (operational costs) above ¶20")
 def test_follow_up_uses_the_conversation(assistant: Assistant) -> None:
     history = [Turn(role="user", content="How can an organisation join the Coalition?"),
                Turn(role="assistant", content="…")]
