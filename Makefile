@@ -1,21 +1,24 @@
 # Two commands for a new machine:
-#   make run    set up, ingest the corpus, list what was indexed
-#   make test   set up, lint, type-check, run the tests, then the eval quality gate
-.PHONY: setup run test lint bench
+#   make run    set up, ingest the corpus, serve the chat page and API on http://127.0.0.1:8000
+#   make test   set up, lint, type-check, run the tests (browser ones too), then the eval quality gate
+.PHONY: setup setup-browser run test lint bench
 export HF_HUB_OFFLINE := 1
 
 setup:
 	scripts/setup.sh
 
+setup-browser:
+	scripts/setup.sh --browser
+
 run: setup
 	.venv/bin/coalition ingest || [ $$? -eq 2 ]
-	.venv/bin/coalition docs
+	.venv/bin/coalition serve
 
 lint: setup
 	.venv/bin/ruff check coalition ingest assistant bots evals tests
 	.venv/bin/mypy
 
-test: lint
+test: setup-browser lint
 	.venv/bin/pytest
 	.venv/bin/coalition ingest || [ $$? -eq 2 ]
 	.venv/bin/coalition eval --gate --report artifacts/eval.md
@@ -24,3 +27,4 @@ bench: setup
 	.venv/bin/python -m evals.bench_ingest
 	.venv/bin/coalition ingest || [ $$? -eq 2 ]
 	.venv/bin/python -m evals.bench_answer
+	.venv/bin/python -m evals.bench_web

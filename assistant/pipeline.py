@@ -22,7 +22,7 @@ from assistant.rerank import CrossEncoderReranker, HybridReranker, Reranker, Ter
 from assistant.retrieve import Candidate, HybridRetriever
 from assistant.text import is_follow_up, strip_injection, terms
 from coalition.settings import Settings
-from ingest.embed import Embedder, SentenceTransformerEmbedder
+from ingest.embed import BatchingEmbedder, Embedder, SentenceTransformerEmbedder
 from ingest.errors import IndexNotReady
 from ingest.keyword import KeywordIndex
 from ingest.store import ChunkStore, StoredChunk, ids_fingerprint
@@ -58,7 +58,7 @@ class Assistant:
         generator = None
         if settings.llm_url:
             generator = OpenAIGenerator(settings)
-        retriever = HybridRetriever(store, index, embedder)
+        retriever = HybridRetriever(store, index, BatchingEmbedder(embedder))  # concurrent questions share a pass
         embedder.embed(["warm up"])  # the first question is as fast as the hundredth
         return cls(settings, retriever, reranker, ExtractiveComposer(weights, settings.max_answer_words), generator)
 

@@ -87,7 +87,7 @@ class HybridRetriever:
             mask = np.array([all(c.metadata.get(f) == v for f, v in filters.items()) for c in self.index.chunks])
         keyword_hits = self._pool.submit(self.index.search, corrected, k, mask)
         qvec = self.embedder.embed([corrected])[0]
-        dense_hits = self.store.query(qvec, k, where)
+        dense_hits = self.store.query(qvec, min(k, len(self.index.chunks)), where)
         fused: dict[str, Candidate] = {}
         for rank, (cid, _sim) in enumerate(dense_hits):
             if cid in self.index.by_id:

@@ -135,7 +135,7 @@ class ChunkStore:
         return list(self.collection.get(include=[])["ids"])
 
     def query(self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
-        k = min(k, self.count())
+        """Nearest ``k`` chunks by cosine; ``k`` must not exceed the collection's size (callers know it)."""
         if k <= 0:
             return []
         res = self.collection.query(query_embeddings=[vector], n_results=k, where=where or None, include=["distances"])

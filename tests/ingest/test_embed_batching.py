@@ -1,0 +1,41 @@
+"""Concurrent queries through BatchingEmbedder each get their own vector, equal to encoding alone."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from ingest.embed import BatchingEmbedder, SentenceTransformerEmbedder
+
+pytestmark = pytest.mark.slow
+
+
+def test_concurrent_calls_get_their_own_rows(embedder: SentenceTransformerEmbedder) -> None:
+    texts = [f"question number {i} about {topic}" for i, topic in
+             enumerate(["membership fees", "the Forum", "Brazil cotton", "China funding"] * 6)]
+    alone = embedder.embed(texts)
+    batching = BatchingEmbedder(embedder)
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        together = list(pool.map(lambda t: batching.embed([t])[0], texts))
+    assert np.allclose(np.vstack(together), alone, atol=1e-4)
+    assert batching._worker is not None  # some calls did queue and were served in a shared pass
+
+
+def test_errors_reach_every_waiting_caller(embedder: SentenceTransformerEmbedder) -> None:
+    class Broken:
+        name = "broken"
+
+        def embed(self, texts: list[str]) -> np.ndarray:
+            raise RuntimeError("model fell over")
+
+        def count_tokens(self, text: str) -> int:
+            return 0
+
+    batching = BatchingEmbedder(Broken())
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        futures = [pool.submit(batching.embed, ["x"]) for _ in range(6)]
+    for future in futures:
+        with pytest.raises(RuntimeError, match="fell over"):
+            future.result()
