@@ -1,0 +1,50 @@
+"""``coalition feedback export``: rated-down answers as candidate gold lines for a person to complete."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from coalition.cli.base import load_settings, main
+
+
+@main.group()
+def feedback() -> None:
+    """Feedback given on answers (web page and Slack)."""
+
+
+@feedback.command("export")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the JSONL here instead of standard output.")
+@click.option("--all", "everything", is_flag=True, help="Export every rating as JSON rows, not just gold candidates.")
+def export(out: Path | None, everything: bool) -> None:
+    """Print answers rated down as gold-set lines (question, what was cited, the comment).
+
+    Each line has the gold fields (id, persona, question, evidence, key_facts, should_abstain) with
+    persona "TODO" and empty evidence/key facts for a person to fill in, plus a ``_feedback`` object
+    saying what was answered and cited; remove that key when adding the line to evals/gold/.
+
+    \b
+    Example:
+        coalition feedback export --out evals/gold/candidates.jsonl
+    """
+    from assistant.feedback import FeedbackStore, candidate_gold_lines
+
+    settings = load_settings()
+    if not settings.feedback_path.exists():
+        raise click.ClickException(f"no feedback yet ({settings.feedback_path} does not exist)")
+    store = FeedbackStore(settings.feedback_path)
+    try:
+        rows = store.feedback()
+    finally:
+        store.close()
+    lines = rows if everything else candidate_gold_lines(rows)
+    text = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+        click.echo(f"{len(lines)} lines → {out}", err=True)
+    else:
+        click.echo(text, nl=False)
