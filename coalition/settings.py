@@ -65,6 +65,7 @@ class Settings(BaseSettings):
         None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "COALITION_SLACK_SIGNING_SECRET")
     )
     slack_api_url: str = Field("https://slack.com/api/", description="Slack Web API base (tests point it at loopback)")
+    slack_answer_timeout: float = Field(25.0, gt=0, description="Seconds before the bot apologises instead")
 
     @field_validator("chroma_url", "llm_url", "public_url")
     @classmethod

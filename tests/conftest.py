@@ -47,3 +47,9 @@ def built_settings(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceT
 def assistant(built_settings: Settings, embedder: SentenceTransformerEmbedder) -> Assistant:
     """The real answering pipeline over the session index, loaded once."""
     return Assistant.from_settings(built_settings, embedder)
+
+
+@pytest.fixture(scope="session")
+def web_settings(built_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The session index plus a temp data dir for answers and feedback."""
+    return built_settings.model_copy(update={"data_dir": tmp_path_factory.mktemp("data")})

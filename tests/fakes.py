@@ -109,3 +109,48 @@ def _completion(content: str) -> dict[str, Any]:
         "model": "fake",
         "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
     }
+
+
+class FakeSlack(RecordingServer):
+    """Answers like Slack's Web API under ``/api/`` (auth.test included: Bolt calls it on the first event)
+    and accepts ``response_url`` posts under ``/response/``. ``threads`` maps a thread_ts to the messages
+    ``conversations.replies`` returns."""
+
+    BOT_USER = "UBOT"
+    BOT_ID = "BBOT"
+
+    def __init__(self) -> None:
+        self.threads: dict[str, list[dict[str, Any]]] = {}
+        self._ts = 0
+        super().__init__(self._answer)
+
+    def _answer(self, call: Call) -> Reply:
+        if call.path.startswith("/response/"):
+            return 200, {"ok": True}
+        method = call.path.removeprefix("/api/")
+        if method == "auth.test":
+            return 200, {"ok": True, "url": "https://example.slack.com/", "team": "Example", "user": "coalition",
+                         "team_id": "T1", "user_id": self.BOT_USER, "bot_id": self.BOT_ID, "is_enterprise_install": False}
+        if method == "chat.postMessage":
+            self._ts += 1
+            return 200, {"ok": True, "channel": call.body.get("channel"), "ts": f"1800000000.{self._ts:06d}"}
+        if method == "conversations.replies":
+            return 200, {"ok": True, "messages": self.threads.get(str(call.body.get("ts")), []), "has_more": False}
+        if method in ("reactions.add", "reactions.remove", "chat.update"):
+            return 200, {"ok": True}
+        return 200, {"ok": False, "error": "unknown_method"}
+
+    def methods(self) -> list[str]:
+        return [c.path.removeprefix("/api/") for c in self.calls]
+
+    def named(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.path.removeprefix("/api/") == method or c.path == method]
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 20) -> list[Call]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.named(method)
+            if len(found) >= count:
+                return found
+            time.sleep(0.05)
+        raise AssertionError(f"expected {count} {method} call(s); got calls: {self.methods()}")

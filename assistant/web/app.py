@@ -27,6 +27,7 @@ from assistant.errors import BadQuestion, IndexNotReady
 from assistant.feedback import FeedbackStore, UnknownAnswer
 from assistant.pipeline import Assistant
 from assistant.web import documents, routes
+from bots.slack.config import http_mode_configured
 from coalition.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -36,9 +37,10 @@ STATIC = Path(__file__).resolve().parent / "static"
 def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAPI:
     """``assistant`` may be passed in (tests share one); otherwise it is loaded at start-up."""
 
+    store = FeedbackStore(settings.feedback_path)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.store = FeedbackStore(settings.feedback_path)
         app.state.assistant, app.state.not_ready = assistant, ""
         if assistant is None:
             try:
@@ -47,7 +49,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
                 app.state.not_ready = str(exc)
                 log.error("index not ready: %s", exc)
         yield
-        app.state.store.close()
+        store.close()
 
     app = FastAPI(
         title="Coalition Assistant",
@@ -56,6 +58,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.store = store
     app.state.assistant, app.state.not_ready = assistant, "starting"
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
@@ -65,6 +68,16 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     app.include_router(routes.health)
     app.include_router(routes.router)
     app.include_router(documents.router)
+    if http_mode_configured(settings):  # Slack's HTTP mode; a bad token stops start-up here, named
+        from bots.slack.app import build_app
+        from bots.slack.http import slack_router
+
+        def current() -> Assistant:
+            if app.state.assistant is None:
+                raise IndexNotReady(app.state.not_ready)
+            return app.state.assistant  # type: ignore[no-any-return]
+
+        app.include_router(slack_router(build_app(settings, current, store)))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/", include_in_schema=False)

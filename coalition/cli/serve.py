@@ -27,6 +27,45 @@ def serve(host: str | None, port: int | None, reload: bool) -> None:
     if reload:
         uvicorn.run("coalition.asgi:app", host=host, port=port, reload=True, log_level="info")
         return
+    from bots.slack.config import SlackConfigError
     from coalition.asgi import build
 
-    uvicorn.run(build(settings), host=host, port=port, log_level="info", access_log=False)
+    try:
+        app = build(settings)
+    except SlackConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+
+
+@main.command()
+def slack() -> None:
+    """Run the Slack bot in Socket Mode (no public URL needed).
+
+    Needs SLACK_BOT_TOKEN (xoxb-…) and SLACK_APP_TOKEN (xapp-…, with connections:write). For HTTP mode
+    instead, set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET and run `coalition serve`: Slack then posts
+    to /slack/events.
+
+    \b
+    Example:
+        SLACK_BOT_TOKEN=xoxb-… SLACK_APP_TOKEN=xapp-… coalition slack
+    """
+    import logging
+
+    from assistant.errors import IndexNotReady
+    from assistant.feedback import FeedbackStore
+    from assistant.pipeline import Assistant
+    from bots.slack.app import build_app
+    from bots.slack.config import SlackConfigError, require
+
+    settings = load_settings()
+    try:
+        app_token = require(settings, "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")["SLACK_APP_TOKEN"]
+        assistant = Assistant.from_settings(settings)
+    except (SlackConfigError, IndexNotReady) as exc:
+        raise click.ClickException(str(exc)) from None
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    bolt = build_app(settings, lambda: assistant, FeedbackStore(settings.feedback_path), socket_mode=True)
+    click.echo("Coalition Assistant is connecting to Slack (Socket Mode)…", err=True)
+    SocketModeHandler(bolt, app_token).start()

@@ -12,11 +12,6 @@ from tests.servers import serving
 
 
 @pytest.fixture(scope="session")
-def web_settings(built_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return built_settings.model_copy(update={"data_dir": tmp_path_factory.mktemp("data")})
-
-
-@pytest.fixture(scope="session")
 def base_url(web_settings: Settings, assistant: Assistant) -> Iterator[str]:
     """The real app on a real uvicorn, sharing the session's assistant."""
     with serving(create_app(web_settings, assistant)) as url:

@@ -1,0 +1,39 @@
+"""``/coalition <question>``: an ephemeral answer with a "Share in channel" button."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+
+from bots.slack.blocks import apology_text, escape, fallback_text
+from bots.slack.responder import Responder, failure_reason
+
+USAGE = "Ask me about the Global Coalition for Social Justice: `/coalition how do we join?`"
+log = logging.getLogger("bots.slack")
+
+
+def register(app: App, responder: Responder) -> None:
+    def ack_command(ack: Ack, command: dict[str, Any]) -> None:
+        text = (command.get("text") or "").strip()
+        if not text:
+            ack(response_type="ephemeral", text=USAGE)
+        else:
+            ack(response_type="ephemeral", text=f":hourglass: Looking up: _{escape(text[:200])}_")
+
+    def answer_command(command: dict[str, Any], respond: Respond) -> None:
+        question = (command.get("text") or "").strip()
+        if not question:
+            return
+        try:
+            answer, answer_id = responder.answer(question, [])
+        except Exception as exc:  # noqa: BLE001 (never silent)
+            log.error("slash command failed: %s", failure_reason(exc), exc_info=exc)
+            respond(response_type="ephemeral", replace_original=True, text=apology_text(failure_reason(exc)))
+            return
+        asked = {"type": "context", "elements": [{"type": "mrkdwn", "text": f"*You asked:* {escape(question)}"}]}
+        respond(response_type="ephemeral", replace_original=True, text=fallback_text(answer),
+                blocks=[asked, *responder.blocks(answer, answer_id, share=True)])
+
+    app.command("/coalition")(ack=ack_command, lazy=[answer_command])
