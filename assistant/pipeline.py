@@ -18,6 +18,7 @@ from assistant.compose import ExtractiveComposer
 from assistant.errors import BadQuestion
 from assistant.generate import OpenAIGenerator
 from assistant.models import Answer, Turn
+from assistant.practices import PracticeFinder
 from assistant.rerank import CrossEncoderReranker, HybridReranker, Reranker, TermWeights
 from assistant.retrieve import Candidate, HybridRetriever
 from assistant.text import is_follow_up, strip_injection, terms
@@ -35,8 +36,10 @@ class Assistant:
     """Answers questions from the index; heavy parts (model, indexes) load once, in ``from_settings``."""
 
     def __init__(self, settings: Settings, retriever: HybridRetriever, reranker: Reranker,
-                 composer: ExtractiveComposer, generator: OpenAIGenerator | None = None) -> None:
+                 composer: ExtractiveComposer, generator: OpenAIGenerator | None = None,
+                 practices: PracticeFinder | None = None) -> None:
         self.settings = settings
+        self.practices = practices or PracticeFinder([], retriever.embedder)
         self.retriever = retriever
         self.reranker = reranker
         self.composer = composer
@@ -60,7 +63,9 @@ class Assistant:
             generator = OpenAIGenerator(settings)
         retriever = HybridRetriever(store, index, BatchingEmbedder(embedder))  # concurrent questions share a pass
         embedder.embed(["warm up"])  # the first question is as fast as the hundredth
-        return cls(settings, retriever, reranker, ExtractiveComposer(weights, settings.max_answer_words), generator)
+        practices = PracticeFinder.load(settings, retriever.embedder)
+        return cls(settings, retriever, reranker, ExtractiveComposer(weights, settings.max_answer_words), generator,
+                   practices)
 
     @property
     def chunks(self) -> list[Any]:

@@ -15,12 +15,13 @@ import numpy as np
 
 from assistant.errors import BadQuestion
 from assistant.text import STOPWORDS, words
+from ingest import geo, themes
 from ingest.embed import Embedder
 from ingest.keyword import KeywordIndex
 from ingest.models import DOC_TYPES
 from ingest.store import ChunkStore, StoredChunk
 
-FILTER_KEYS = ("doc_type", "country", "doc_id", "kind")
+FILTER_KEYS = ("doc_type", "country", "doc_id", "kind", "theme")
 RRF_K = 60
 
 
@@ -46,7 +47,7 @@ class HybridRetriever:
         self.vectors = np.vstack([vectors[c.id] for c in index.chunks]) if index.chunks else np.zeros((0, 384))
         self.vocabulary = sorted({w for c in index.chunks for w in words(c.text) if len(w) > 3})
         self._known = set(self.vocabulary) | STOPWORDS
-        self.values = {key: {str(c.metadata.get(key, "")) for c in index.chunks} - {""} for key in FILTER_KEYS}
+        self.values = {key: {str(c.metadata.get(key, "")) for c in index.chunks} - {""} for key in FILTER_KEYS if key != "theme"}
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="retrieve")
 
     def correct(self, query: str) -> str:
@@ -61,12 +62,21 @@ class HybridRetriever:
             out.append(word)
         return " ".join(out)
 
-    def check_filters(self, filters: dict[str, str] | None) -> dict[str, str]:
-        clean: dict[str, str] = {}
+    def check_filters(self, filters: dict[str, str] | None) -> dict[str, str | bool]:
+        clean: dict[str, str | bool] = {}
         for key, value in (filters or {}).items():
             if key not in FILTER_KEYS:
                 raise BadQuestion(f"unknown filter {key!r}; use one of: {', '.join(FILTER_KEYS)}")
             value = str(value).strip()
+            if key == "theme":  # 'social dialogue' → the chunk flag theme_social_dialogue
+                theme = themes.resolve(value)
+                if theme is None:
+                    names = "; ".join(f"{t.slug} ({t.name})" for t in themes.THEMES)
+                    raise BadQuestion(f"filter theme={value!r} is not a theme; use one of: {names}")
+                clean[f"theme_{theme.slug}"] = True
+                continue
+            if key == "country":
+                value = geo.country(value)
             known = DOC_TYPES if key == "doc_type" else self.values[key]
             match = next((v for v in known if v.lower() == value.lower()), None)
             if match is None:
@@ -75,16 +85,16 @@ class HybridRetriever:
         return clean
 
     def retrieve(self, query: str, k: int = 20, filters: dict[str, str] | None = None) -> tuple[list[Candidate], np.ndarray]:
-        filters = self.check_filters(filters)
+        clean = self.check_filters(filters)
         corrected = self.correct(query)
         where: dict[str, Any] | None = None
-        if len(filters) == 1:
-            where = dict(filters)
-        elif filters:
-            where = {"$and": [{key: value} for key, value in filters.items()]}
+        if len(clean) == 1:
+            where = dict(clean)
+        elif clean:
+            where = {"$and": [{key: value} for key, value in clean.items()]}
         mask = None
-        if filters:
-            mask = np.array([all(c.metadata.get(f) == v for f, v in filters.items()) for c in self.index.chunks])
+        if clean:
+            mask = np.array([all(c.metadata.get(f) == v for f, v in clean.items()) for c in self.index.chunks])
         keyword_hits = self._pool.submit(self.index.search, corrected, k, mask)
         qvec = self.embedder.embed([corrected])[0]
         dense_hits = self.store.query(qvec, min(k, len(self.index.chunks)), where)

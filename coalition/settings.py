@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -69,11 +69,12 @@ class Settings(BaseSettings):
 
     @field_validator("chroma_url", "llm_url", "public_url")
     @classmethod
-    def _check_url(cls, value: str | None) -> str | None:
+    def _check_url(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value in (None, ""):
             return None
         if not value.startswith(("http://", "https://")):
-            raise ValueError(f"must start with http:// or https://, got {value!r}")
+            name = f"COALITION_{str(info.field_name).upper()}"
+            raise ValueError(f"{name} must start with http:// or https://, got {value!r}")
         return value.rstrip("/")
 
     @property
@@ -83,6 +84,10 @@ class Settings(BaseSettings):
     @property
     def keyword_path(self) -> Path:
         return self.index_dir / "keyword"
+
+    @property
+    def practices_path(self) -> Path:
+        return self.index_dir / "practices.json"
 
     @property
     def manifest_path(self) -> Path:

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from coalition.settings import Settings
-from ingest import keyword
+from ingest import keyword, practices
 from ingest.chunk import Chunker
 from ingest.embed import Embedder, SentenceTransformerEmbedder
 from ingest.enrich import Metadata, chunk_metadata
@@ -28,8 +28,9 @@ from ingest.load import load_text
 from ingest.manifest import corpus_files, infer_meta, read_manifest
 from ingest.models import Document, content_hash
 from ingest.store import ChunkStore, ids_fingerprint
+from ingest.themes import THEMES, THEMES_VERSION, ThemeTagger, theme_metadata
 
-CHUNKER_VERSION = "4"
+CHUNKER_VERSION = "5"  # 5: theme tags in chunk metadata
 
 Progress = Callable[[int, int], None]
 
@@ -107,7 +108,8 @@ class Ingestor:
 
     def fingerprint(self, doc: Document) -> str:
         s = self.settings
-        recipe = json.dumps([CHUNKER_VERSION, s.chunk_max_tokens, s.chunk_target_tokens, self.embedder.name])
+        recipe = json.dumps([CHUNKER_VERSION, THEMES_VERSION, s.chunk_max_tokens, s.chunk_target_tokens,
+                             self.embedder.name])
         return hashlib.sha256((doc.content_hash + recipe).encode()).hexdigest()[:32]
 
     def run(self, paths: list[Path] | None = None, rebuild: bool = False, progress: Progress | None = None) -> IngestReport:
@@ -152,6 +154,8 @@ class Ingestor:
         fresh = self._embed([text for _, text in pending], progress)
         known.update({cid: fresh[i] for i, (cid, _) in enumerate(pending)})
         report.embedded = len(pending)
+        if todo:
+            self._tag_themes(todo, known)
         for ids, texts, metas in todo:  # one document at a time: a killed run leaves whole upserts
             if ids:
                 store.upsert(ids, texts, np.vstack([known[cid] for cid in ids]), metas)  # type: ignore[arg-type]
@@ -160,8 +164,17 @@ class Ingestor:
 
         if keyword.fingerprint(self.settings.keyword_path) != ids_fingerprint(store.all_ids()):
             keyword.build(self.settings.keyword_path, store.all_chunks())
+        if todo or stale or not practices.exists(self.settings.practices_path):
+            practices.write(self.settings.practices_path, store, read_manifest(self.settings.manifest_path))
         report.seconds = time.perf_counter() - started
         return report
+
+    def _tag_themes(self, todo: list[tuple[list[str], list[str], list[Metadata]]], vectors: dict[str, np.ndarray]) -> None:
+        tagger = ThemeTagger(self.embedder.embed([t.description for t in THEMES]))
+        for ids, texts, metas in todo:
+            for cid, text, meta in zip(ids, texts, metas, strict=True):
+                column = json.loads(str(meta["extra"])).get("column", "") if meta["kind"] == "table_row" else ""
+                meta.update(theme_metadata(tagger.scores(text, vectors[cid], column)))
 
     def _embed(self, texts: list[str], progress: Progress | None) -> np.ndarray:
         """Vectors for ``texts`` (sorted by length by the caller, so batches pad little)."""

@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from assistant.errors import BadQuestion, IndexNotReady
 from assistant.feedback import FeedbackStore, UnknownAnswer
 from assistant.pipeline import Assistant
-from assistant.web import documents, routes
+from assistant.web import documents, practices, routes
 from bots.slack.config import http_mode_configured
 from coalition.settings import Settings
 
@@ -68,6 +68,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     app.include_router(routes.health)
     app.include_router(routes.router)
     app.include_router(documents.router)
+    app.include_router(practices.router)
     if http_mode_configured(settings):  # Slack's HTTP mode; a bad token stops start-up here, named
         from bots.slack.app import build_app
         from bots.slack.http import slack_router
