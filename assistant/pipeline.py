@@ -13,19 +13,20 @@ import json
 import time
 from typing import Any
 
-from assistant.cite import cite, display_locator
+from assistant.cite import citation_for, cite, display_locator
 from assistant.compose import ExtractiveComposer
 from assistant.errors import BadQuestion
 from assistant.generate import OpenAIGenerator
-from assistant.models import Answer, Turn
-from assistant.practices import PracticeFinder
+from assistant.models import Answer, Citation, Turn
+from assistant.practices import PracticeFinder, practice_request
 from assistant.rerank import CrossEncoderReranker, HybridReranker, Reranker, TermWeights
 from assistant.retrieve import Candidate, HybridRetriever
-from assistant.text import is_follow_up, strip_injection, terms
+from assistant.text import is_follow_up, sentences, strip_injection, terms
 from coalition.settings import Settings
 from ingest.embed import BatchingEmbedder, Embedder, SentenceTransformerEmbedder
 from ingest.errors import IndexNotReady
 from ingest.keyword import KeywordIndex
+from ingest.practices import PracticeRecord
 from ingest.store import ChunkStore, StoredChunk, ids_fingerprint
 
 TOPIC_LIFT = 0.05
@@ -107,6 +108,11 @@ class Assistant:
             self._continue_topic(previous[-1], ranked)
         timings["rerank"] = _ms(t)
 
+        listed = self._practices_answer(cleaned, ranked) if not injected else None
+        if listed is not None:
+            listed[0].timings_ms = timings | {"total": _ms(started)}
+            return listed
+
         if self._too_weak(ranked) or (injected and not terms(cleaned)):
             timings["total"] = _ms(started)
             return Answer(answer=self._abstain_text(ranked), abstained=True, timings_ms=timings), ranked
@@ -126,6 +132,41 @@ class Assistant:
         timings["total"] = _ms(started)
         result.timings_ms = timings
         return result, ranked
+
+    def _practices_answer(self, question: str, ranked: list[Candidate]) -> tuple[Answer, list[Candidate]] | None:
+        """'Any examples of … in …?' gets a short list of practice records, each cited, when records match."""
+        request = practice_request(question)
+        if request is None:
+            return None
+        query, filters = request
+        if not any(vars(filters).values()) and not ranked:
+            return None
+        result = self.practices.search(query, filters, limit=50)
+        projects = [h for h in result.hits if h.record.kind == "project"]
+        hits = projects or result.hits
+        if not hits:
+            return None
+        lines: list[str] = []
+        citations: list[Citation] = []
+        listed: list[Candidate] = []
+        for hit in hits[:5]:
+            record = hit.record
+            chunk = self.retriever.index.by_id.get(record.chunk_ids[0])
+            if chunk is None:
+                continue
+            n = len(citations) + 1
+            spans = sentences(chunk.text)
+            quote = chunk.text[spans[0][0] : spans[min(1, len(spans) - 1)][1]].strip() if spans else chunk.text
+            lines.append(f"{n}. {_practice_line(record)} [{n}]")
+            citations.append(citation_for(n, Candidate(chunk, score=hit.score), quote))
+            listed.append(Candidate(chunk, score=hit.score))
+        if not citations:
+            return None
+        total = len(hits)
+        more = f" ({total} in all; the Practices view, GET /practices or `coalition practices` filter them)" if total > 5 else ""
+        text = f"Good practices in the documents{more}:\n" + "\n".join(lines)
+        seen = {c.chunk.id for c in listed}
+        return Answer(answer=text, abstained=False, citations=citations), listed + [c for c in ranked if c.chunk.id not in seen]
 
     def _continue_topic(self, previous: str, ranked: list[Candidate]) -> None:
         """A follow-up stays on the topic of the question before it: passages under the same heading as
@@ -173,6 +214,20 @@ class Assistant:
         if not topics:
             return ABSTAIN
         return f"{ABSTAIN} The nearest topics they do cover: " + "; ".join(topics[:3]) + "."
+
+
+def _practice_line(record: PracticeRecord) -> str:
+    """'Title (2014–2024; Brazil-funded; USD 8,000,000)' for projects; 'Kuwait: first sentence…' for rows."""
+    if record.kind != "project":
+        return f"{record.title}: {record.summary[:160].rstrip()}{'…' if len(record.summary) > 160 else ''}"
+    facts = []
+    if record.year_from and str(record.year_from) not in record.title:
+        facts.append(f"{record.year_from}–{record.year_to}" if record.year_to != record.year_from else str(record.year_from))
+    if record.funder:
+        facts.append(f"{record.funder}-funded")
+    if record.amount:
+        facts.append(f"{record.currency} {record.amount:,.0f}")
+    return record.title + (f" ({'; '.join(facts)})" if facts else "")
 
 
 def _section(chunk: StoredChunk) -> str:

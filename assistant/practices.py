@@ -13,6 +13,7 @@ Example::
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -150,3 +151,35 @@ def facets(records: list[PracticeRecord]) -> dict[str, dict[str, int]]:
             last = r.year_to or r.year_from
             counts["decade"].update({f"{d}s" for d in range(r.year_from // 10 * 10, last // 10 * 10 + 1, 10)})
     return {name: dict(c.most_common()) for name, c in counts.items()}
+
+
+_ASKS_FOR_PRACTICES = re.compile(
+    r"\b(examples?|good practices?|practices|projects?|initiatives?|success stor(?:y|ies)|what have we done|"
+    r"what has \w+ (?:funded|done)|funded|funds?)\b", re.IGNORECASE)
+_QUICK_FACT = re.compile(r"^\W*(how (many|much|often|long)|when|who|where|why)\b", re.IGNORECASE)
+_FUNDED = re.compile(r"\b(fund(?:ed|s|ing)?|financ\w*|contribut\w*|support(?:ed)? by)\b", re.IGNORECASE)
+
+
+def practice_request(question: str) -> tuple[str, PracticeFilters] | None:
+    """('any examples of social protection in Asia?') → the query and the filters it implies, or None
+    when the question does not ask for practices."""
+    if not _ASKS_FOR_PRACTICES.search(question) or _QUICK_FACT.search(question):
+        return None  # 'how many ILO projects…?' wants a number from the text, not a list
+    lowered = question.lower()
+    f = PracticeFilters()
+    countries = geo.mentioned(question)
+    if countries:
+        if _FUNDED.search(question):
+            f.funder = countries[0]
+        else:
+            f.country = countries[0]
+    for phrase in sorted(geo._REGION_NAMES, key=len, reverse=True):
+        if re.search(rf"\b{re.escape(phrase)}\b", lowered) and not (countries and phrase in {c.lower() for c in countries}):
+            f.region = geo._REGION_NAMES[phrase]
+            break
+    for theme in themes.THEMES:
+        names = {theme.slug.replace("_", " "), theme.name.lower(), *theme.aliases}
+        if any(len(n) > 6 and n in lowered for n in names):
+            f.theme = theme.slug
+            break
+    return question, f

@@ -111,3 +111,16 @@ def test_cli_practices_json(built_settings: Settings, monkeypatch: pytest.Monkey
     assert data["total"] == 3 and data["facets"]["country"]["Brazil"] == 3
     bad = CliRunner().invoke(main, ["practices", "x", "--theme", "astrology"])
     assert bad.exit_code == 1 and "is not one of" in bad.output
+
+
+def test_chat_questions_asking_for_practices_get_a_cited_list(client: httpx.Client) -> None:
+    body = client.post("/ask", json={"question": "which projects did China fund?"}).json()
+    assert not body["abstained"] and body["answer"].startswith("Good practices in the documents")
+    locators = [c["locator"] for c in body["citations"]]
+    assert len(locators) == 3 and all(loc.startswith("Emerging partners guide › Success Stories › China") for loc in locators)
+    assert "USD 746,014" in body["answer"] and all(f"[{n}]" in body["answer"] for n in (1, 2, 3))
+    assert all(c["quote"] in c["text"] for c in body["citations"])
+    asia = client.post("/ask", json={"question": "Any examples of social protection in Asia?"}).json()
+    assert "Cambodia and Pakistan" in asia["answer"]
+    plain = client.post("/ask", json={"question": "Are there membership fees?"}).json()
+    assert not plain["answer"].startswith("Good practices")
