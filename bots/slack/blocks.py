@@ -89,3 +89,28 @@ def thanks_blocks(blocks: list[Block], rating: str, user: str) -> list[Block]:
 
 def apology_text(reason: str) -> str:
     return f":warning: Sorry, I couldn't answer that just now ({escape(reason)}). Please try again in a minute."
+
+
+def practice_blocks(responder: Any, query: str, limit: int = 5) -> list[Block]:
+    """``/coalition practices <query>``: the best records, each with its facts and source."""
+    from assistant.practices import practice_request
+
+    _, filters = practice_request(f"practices {query}") or (query, None)
+    result = responder.assistant().practices.search(query or "", filters, limit)
+    head = f"*Good practices* for _{escape(query)}_" if query else "*Good practices*"
+    tail = f", the best {len(result.hits)}:" if result.hits else "."
+    blocks: list[Block] = [_section(f"{head}: {result.total} found{tail}")]
+    for hit in result.hits:
+        r = hit.record
+        facts = " · ".join(x for x in (", ".join(r.countries),
+                                       f"{r.year_from}–{r.year_to}" if r.year_from else "",
+                                       f"funded by {r.funder}" if r.funder else "",
+                                       f"{r.currency} {r.amount:,.0f}" if r.amount else "") if x)
+        source = escape(r.locator)
+        if responder.settings.public_url and r.chunk_ids:
+            link = f"{responder.settings.public_url.rstrip('/')}/?doc={r.doc_id}#{r.chunk_ids[0]}"
+            source = f"<{link}|{source}>"
+        text = f"*{escape(r.title)}*\n{escape(facts)}\n{escape(r.summary)}"
+        blocks.append(_section(text[:SECTION_LIMIT]))
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": source[:2000]}]})
+    return blocks[:50]  # a message holds at most 50 blocks

@@ -63,6 +63,9 @@ class Responder:
         self.seen = SeenEvents()
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="slack-answer")
 
+    def assistant(self) -> Assistant:
+        return self._assistant()
+
     def answer(self, question: str, history: list[Turn]) -> tuple[Answer, str]:
         assistant = self._assistant()
         future = self._pool.submit(assistant.answer, question, history)

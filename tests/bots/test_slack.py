@@ -204,6 +204,15 @@ def test_slash_command_answers_ephemerally_and_shares(bot_url: str, slack: FakeS
     assert gone.body.get("delete_original") is True
 
 
+def test_slash_command_finds_practices(bot_url: str, slack: FakeSlack) -> None:
+    signed(bot_url, command_body(slack, "practices social protection in Asia", 5), FORM)
+    [reply] = slack.wait_for("/response/cmd5")
+    text = blocks_text(reply.body)
+    assert "Good practices" in text and "Cambodia and Pakistan" in text and "746,014" in text
+    assert f"<{PUBLIC}/?doc=emerging-partners-guide#" in text
+    assert all(len(b["text"]["text"]) <= SECTION_LIMIT for b in reply.body["blocks"] if b["type"] == "section")
+
+
 def test_empty_slash_command_gets_usage(bot_url: str, slack: FakeSlack) -> None:
     response = signed(bot_url, command_body(slack, "  ", 2), FORM)
     assert "/coalition how do we join?" in response.json()["text"]

@@ -7,10 +7,11 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bots.slack.blocks import apology_text, escape, fallback_text
+from bots.slack.blocks import apology_text, escape, fallback_text, practice_blocks
 from bots.slack.responder import Responder, failure_reason
 
-USAGE = "Ask me about the Global Coalition for Social Justice: `/coalition how do we join?`"
+USAGE = ("Ask me about the Global Coalition for Social Justice: `/coalition how do we join?` · "
+         "find good practices: `/coalition practices social protection in Asia`")
 log = logging.getLogger("bots.slack")
 
 
@@ -26,6 +27,9 @@ def register(app: App, responder: Responder) -> None:
         question = (command.get("text") or "").strip()
         if not question:
             return
+        if question.lower().split(" ", 1)[0] == "practices":
+            _practices(question[len("practices") :].strip(), respond)
+            return
         try:
             answer, answer_id = responder.answer(question, [])
         except Exception as exc:  # noqa: BLE001 (never silent)
@@ -35,5 +39,14 @@ def register(app: App, responder: Responder) -> None:
         asked = {"type": "context", "elements": [{"type": "mrkdwn", "text": f"*You asked:* {escape(question)}"}]}
         respond(response_type="ephemeral", replace_original=True, text=fallback_text(answer),
                 blocks=[asked, *responder.blocks(answer, answer_id, share=True)])
+
+    def _practices(query: str, respond: Respond) -> None:
+        try:
+            blocks = practice_blocks(responder, query)
+        except Exception as exc:  # noqa: BLE001 (never silent)
+            log.error("practice search failed: %s", failure_reason(exc), exc_info=exc)
+            respond(response_type="ephemeral", replace_original=True, text=apology_text(failure_reason(exc)))
+            return
+        respond(response_type="ephemeral", replace_original=True, text=f"Good practices: {escape(query)}", blocks=blocks)
 
     app.command("/coalition")(ack=ack_command, lazy=[answer_command])
