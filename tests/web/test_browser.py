@@ -112,3 +112,34 @@ def test_phone_width_and_deep_link(browser: object, base_url: str, client: objec
     expect(box).to_be_focused()
     assert box.bounding_box()["width"] > 300  # type: ignore[index]
     page.screenshot(path=str(ARTIFACTS / "chat-phone.png"))
+
+
+def test_practices_view_filters_and_opens_sources(browser: object, base_url: str) -> None:
+    from playwright.sync_api import Browser, expect
+
+    assert isinstance(browser, Browser)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(base_url + "/")
+    page.get_by_role("button", name="Practices").click()
+    expect(page.locator("#p-status")).to_contain_text("practice records found")
+    page.get_by_label("Country").select_option("Brazil")
+    page.get_by_label("Kind").select_option("project")
+    page.get_by_role("button", name="Find").click()
+    expect(page.locator("#p-status")).to_have_text("3 practice records found.")
+    records = page.locator("li.record h3")
+    expect(records).to_have_count(3)
+    assert any("cotton producing countries" in t for t in records.all_inner_texts())
+    page.get_by_label("Search practices").fill("quantum computing blockchain cryptocurrency")
+    page.get_by_role("button", name="Find").click()
+    expect(page.locator("#p-status")).to_have_text("No practices match these filters.")
+    page.get_by_role("button", name="Clear").click()
+    expect(page.locator("li.record").first).to_be_visible()
+    page.get_by_role("button", name="Social dialogue (").first.click()
+    expect(page.get_by_label("Theme")).to_have_value("social_dialogue")
+    first = page.locator("li.record").first
+    first.get_by_role("button", name="Source:").click()
+    expect(page.locator("#viewer section.passage.cited")).to_have_count(1)
+    page.screenshot(path=str(ARTIFACTS / "practices.png"), full_page=True)
+    assert not errors, errors

@@ -246,3 +246,94 @@ $("#apikey").addEventListener("change", (event) => sessionStorage.setItem("coali
 // Deep links from Slack and elsewhere: /?doc=<doc_id>#<passage id>
 const params = new URLSearchParams(window.location.search);
 if (params.get("doc")) openSource({ doc_id: params.get("doc"), chunk_id: decodeURIComponent(window.location.hash.slice(1)), quote: "" });
+
+// ---- Practices view: GET /practices with filters; facet counts; each record opens its source. ----
+const practiceForm = $("#practice-form");
+const selects = { country: $("#p-country"), region: $("#p-region"), theme: $("#p-theme"), funder: $("#p-funder") };
+const THEME_NAMES = {
+  inequality: "Inequality, discrimination and exclusion", labour_rights: "Labour rights and human dignity",
+  employment: "Productive employment and enterprise", social_protection: "Protection and resilience",
+  just_transitions: "Just transitions, trade and investment", social_dialogue: "Social dialogue",
+};
+let practicesLoaded = false;
+
+function showView(name) {
+  const practices = name === "practices";
+  $("#view-practices").hidden = !practices;
+  $("#view-ask").hidden = practices;
+  $("#tab-practices").setAttribute("aria-pressed", String(practices));
+  $("#tab-ask").setAttribute("aria-pressed", String(!practices));
+  if (practices && !practicesLoaded) { practicesLoaded = true; findPractices(true); }
+  (practices ? $("#p-q") : box).focus();
+}
+
+function fillSelects(facets) {
+  for (const [name, select] of Object.entries(selects)) {
+    const values = Object.keys(facets[name] || {}).sort();
+    for (const value of values) {
+      const option = el("option", { value }, name === "theme" ? THEME_NAMES[value] || value : value);
+      select.append(option);
+    }
+  }
+}
+
+function renderFacets(facets) {
+  const holder = $("#p-facets");
+  holder.textContent = "";
+  for (const name of ["kind", "country", "theme", "funder", "decade"]) {
+    const counts = facets[name] || {};
+    if (!Object.keys(counts).length) continue;
+    const group = el("div");
+    group.append(el("h3", {}, name));
+    const list = el("ul");
+    for (const [value, count] of Object.entries(counts)) {
+      const label = `${name === "theme" ? THEME_NAMES[value] || value : value} (${count})`;
+      const button = el("button", { type: "button", class: "facet secondary" }, label);
+      if (selects[name] || name === "kind") {
+        button.addEventListener("click", () => { (selects[name] || $("#p-kind")).value = value; findPractices(); });
+      } else {
+        button.disabled = true;
+      }
+      const entry = el("li");
+      entry.append(button);
+      list.append(entry);
+    }
+    group.append(list);
+    holder.append(group);
+  }
+}
+
+function renderRecord(hit) {
+  const r = hit.record;
+  const item = el("li", { class: "record" });
+  item.append(el("h3", {}, r.title));
+  const facts = [r.kind.replace("_", " "), r.countries.join(", "), r.year_from ? `${r.year_from}–${r.year_to}` : "",
+    r.funder ? `funded by ${r.funder}` : "", r.amount ? `${r.currency} ${Math.round(r.amount).toLocaleString("en")}` : "",
+    Object.keys(r.themes).map((t) => THEME_NAMES[t] || t).join("; ")].filter(Boolean).join(" · ");
+  item.append(el("p", { class: "facts" }, facts), el("p", {}, r.summary));
+  const source = el("button", { type: "button", class: "source secondary" }, `Source: ${r.locator}`);
+  source.addEventListener("click", () => openSource({ doc_id: r.doc_id, chunk_id: r.chunk_ids[0], quote: r.summary.replace(/…$/, "") }));
+  item.append(source);
+  return item;
+}
+
+async function findPractices(first = false) {
+  const params = new URLSearchParams({ limit: "50" });
+  for (const [key, value] of new FormData(practiceForm).entries()) if (String(value).trim()) params.set(key, String(value).trim());
+  const status = $("#p-status");
+  status.textContent = "Searching…";
+  const response = await fetch(`/practices?${params}`, { headers: headers() });
+  if (!response.ok) { status.textContent = `No results: ${await problem(response)}`; return; }
+  const body = await response.json();
+  if (first) fillSelects(body.facets);
+  renderFacets(body.facets);
+  const list = $("#p-results");
+  list.textContent = "";
+  for (const hit of body.hits) list.append(renderRecord(hit));
+  status.textContent = body.total ? `${body.total} practice record${body.total === 1 ? "" : "s"} found.` : "No practices match these filters.";
+}
+
+practiceForm.addEventListener("submit", (event) => { event.preventDefault(); findPractices(); });
+practiceForm.addEventListener("reset", () => setTimeout(() => findPractices(), 0));
+$("#tab-ask").addEventListener("click", () => showView("ask"));
+$("#tab-practices").addEventListener("click", () => showView("practices"));
