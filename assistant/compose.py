@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from assistant.rerank import TermWeights
 from assistant.retrieve import Candidate
-from assistant.text import sentences, terms, words
+from assistant.text import question_terms, sentences, terms, words
 
 _LIST = re.compile(r"\n(?:\([a-z]{1,4}\)|•|\d{1,2}\.)\s")
 
@@ -39,7 +39,7 @@ class ExtractiveComposer:
     def select(self, question: str, candidates: list[Candidate]) -> list[Snippet]:
         if not candidates:
             return []
-        qterms = terms(question)
+        qterms = question_terms(question)
         best = candidates[0]
         chosen: list[Snippet] = [self._snippet(best, qterms, self.max_words)]
         covered = set(terms(chosen[0].quote))

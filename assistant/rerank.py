@@ -10,7 +10,7 @@ from collections import Counter
 from typing import Protocol
 
 from assistant.retrieve import Candidate
-from assistant.text import terms
+from assistant.text import GLOSSARY, question_terms, terms
 from ingest.keyword import passage_context
 from ingest.store import StoredChunk
 
@@ -39,7 +39,8 @@ class TermWeights:
         total = sum(self.weight(t) for t in unique)
         if not total:
             return 0.0
-        return sum(self.weight(t) for t in unique if t in text_terms) / total
+        covered = (t for t in unique if t in text_terms or any(s in text_terms for s in GLOSSARY.get(t, ())))
+        return sum(self.weight(t) for t in covered) / total
 
 
 def passage_words(chunk: StoredChunk) -> str:
@@ -60,7 +61,7 @@ class HybridReranker:
         return self._terms[chunk.id]
 
     def rerank(self, question: str, candidates: list[Candidate]) -> list[Candidate]:
-        qterms = terms(question)
+        qterms = question_terms(question)
         for cand in candidates:
             cand.lexical = self.weights.coverage(qterms, self.chunk_terms(cand.chunk))
             penalty = 0.9 if cand.chunk.metadata.get("kind") in ("footnote", "front_matter") else 1.0

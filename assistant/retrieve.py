@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from assistant.errors import BadQuestion
-from assistant.text import STOPWORDS, words
+from assistant.text import STOPWORDS, expansions, words
 from ingest import geo, themes
 from ingest.embed import Embedder
 from ingest.keyword import KeywordIndex
@@ -95,7 +95,8 @@ class HybridRetriever:
         mask = None
         if clean:
             mask = np.array([all(c.metadata.get(f) == v for f, v in clean.items()) for c in self.index.chunks])
-        keyword_hits = self._pool.submit(self.index.search, corrected, k, mask)
+        lexical = " ".join([corrected, *expansions(corrected)])
+        keyword_hits = self._pool.submit(self.index.search, lexical, k, mask)
         qvec = self.embedder.embed([corrected])[0]
         dense_hits = self.store.query(qvec, min(k, len(self.index.chunks)), where)
         fused: dict[str, Candidate] = {}

@@ -36,6 +36,54 @@ def terms(text: str) -> list[str]:
     return [stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 1]
 
 
+# How people ask → how the documents say it. A question term also counts as covered by these words
+# (rerank coverage, sentence choice) and they join the BM25 query. Kept short and domain-specific.
+_GLOSSARY_WORDS = {
+    "commit": "expected undertake adherence",
+    "obligation": "expected commitments",
+    "requirement": "expected commitments",
+    "require": "expected commitments",
+    "cost": "fees costs borne",
+    "fee": "fees costs",
+    "pay": "fees costs borne",
+    "price": "fees costs",
+    "sit": "composed members",
+    "compose": "composed members",
+    "eligible": "include partners",
+    "allowed": "include partners",
+    "report": "document share progress",
+}
+GLOSSARY: dict[str, tuple[str, ...]] = {
+    stem(key): tuple(dict.fromkeys(stem(w) for w in value.split())) for key, value in _GLOSSARY_WORDS.items()
+}
+
+
+_OBLIGATION = re.compile(r"\b(must|have to|has to|need to|needs to|required to|obliged to|obligations?|requirements?)\b",
+                         re.IGNORECASE)
+
+
+_WH_WHAT = re.compile(r"\W*(what|which)\b", re.IGNORECASE)
+
+
+def question_terms(question: str) -> list[str]:
+    """The question's terms, plus 'expect' when it asks what one must do: the documents word duties as
+    'will be expected to', and stopword modals ('must', 'have to') would otherwise leave no trace."""
+    found = terms(question)
+    if _OBLIGATION.search(question) and _WH_WHAT.match(question):  # 'do we have to…?' asks whether, not what
+        found.append(stem("expected"))
+    return found
+
+
+def expansions(text: str) -> list[str]:
+    """Document words for the question's terms ('commit' → expected, undertake, adherence)."""
+    out: list[str] = []
+    for term in terms(text):
+        for word in _GLOSSARY_WORDS.get(next((k for k in _GLOSSARY_WORDS if stem(k) == term), ""), "").split():
+            if word not in out:
+                out.append(word)
+    return out
+
+
 def sentences(text: str) -> list[tuple[int, int]]:
     """Spans of sentences and list items in a passage."""
     spans: list[tuple[int, int]] = []

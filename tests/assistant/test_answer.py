@@ -29,6 +29,11 @@ def test_membership_fees_cites_paragraph_20_with_the_quote(assistant: Assistant)
     assert set(answer.timings_ms) >= {"retrieve", "rerank", "compose", "cite", "total"}
 
 
+def test_whether_questions_about_duties_are_not_turned_into_what_questions(assistant: Assistant) -> None:
+    answer = assistant.answer("do partners have to report on their commitments?")
+    assert answer.citations[0].locator == "GB.349/INS/4 ¶17" and "voluntarily document" in answer.answer
+
+
 def test_false_premise_is_answered_from_the_evidence(assistant: Assistant) -> None:
     answer = assistant.answer("Why does joining the coalition cost $10,000 a year?")
     assert not answer.abstained
@@ -36,8 +41,13 @@ def test_false_premise_is_answered_from_the_evidence(assistant: Assistant) -> No
     assert any(c.locator == "GB.349/INS/4 ¶20" for c in answer.citations)
 
 
-def test_commitments_list_is_kept_whole(assistant: Assistant) -> None:
-    answer = assistant.answer("What do we have to commit to if we join the coalition?")
+@pytest.mark.parametrize("question", [
+    "What do we have to commit to if we join the coalition?",
+    "what do we have to commit to?",
+    "What must a partner commit to?",
+])
+def test_commitments_list_is_kept_whole(assistant: Assistant, question: str) -> None:
+    answer = assistant.answer(question)
     assert answer.citations[0].locator == "GB.349/INS/4 ¶16"
     for item in ("(a) advocate for social justice", "(b) contribute to advancing", "(c) commit to developing"):
         assert item in answer.answer
