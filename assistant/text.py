@@ -52,6 +52,7 @@ _GLOSSARY_WORDS = {
     "eligible": "include partners",
     "allowed": "include partners",
     "report": "document share progress",
+    "launch": "initiative established",
 }
 GLOSSARY: dict[str, tuple[str, ...]] = {
     stem(key): tuple(dict.fromkeys(stem(w) for w in value.split())) for key, value in _GLOSSARY_WORDS.items()
@@ -63,14 +64,19 @@ _OBLIGATION = re.compile(r"\b(must|have to|has to|need to|needs to|required to|o
 
 
 _WH_WHAT = re.compile(r"\W*(what|which)\b", re.IGNORECASE)
+_WHO_MAY = re.compile(r"^\W*(?:(?:who|which \w+)\b.*\b(?:can|may|could|allowed|eligible|entitled)|"
+                      r"(?:can|may|could) \w+(?: \w+)? (?:join|become|be a|take part))\b", re.IGNORECASE)
 
 
 def question_terms(question: str) -> list[str]:
-    """The question's terms, plus 'expect' when it asks what one must do: the documents word duties as
-    'will be expected to', and stopword modals ('must', 'have to') would otherwise leave no trace."""
+    """The question's terms, plus 'expect' when it asks what one must do (the documents word duties as
+    'will be expected to'; stopword modals like 'must' would otherwise leave no trace), and 'include'
+    when it asks who may do something (they list who 'will include')."""
     found = terms(question)
     if _OBLIGATION.search(question) and _WH_WHAT.match(question):  # 'do we have to…?' asks whether, not what
         found.append(stem("expected"))
+    if _WHO_MAY.search(question):  # 'who can be a partner?': the documents list who 'will include'
+        found.append(stem("include"))
     return found
 
 
