@@ -13,6 +13,8 @@ import json
 import time
 from typing import Any
 
+import numpy as np
+
 from assistant.cite import citation_for, cite, display_locator
 from assistant.compose import ExtractiveComposer
 from assistant.errors import BadQuestion
@@ -90,8 +92,9 @@ class Assistant:
 
         t = time.perf_counter()
         candidates: list[Candidate] = []
+        qvec = None
         if terms(query):
-            candidates, _ = self.retriever.retrieve(query, k or self.settings.retrieve_k, filters)
+            candidates, qvec = self.retriever.retrieve(query, k or self.settings.retrieve_k, filters)
         else:
             self.retriever.check_filters(filters)
         timings["retrieve"] = _ms(t)
@@ -108,7 +111,7 @@ class Assistant:
             self._continue_topic(previous[-1], ranked)
         timings["rerank"] = _ms(t)
 
-        listed = self._practices_answer(cleaned, ranked) if not injected else None
+        listed = self._practices_answer(cleaned, ranked, qvec if query == cleaned else None) if not injected else None
         if listed is not None:
             listed[0].timings_ms = timings | {"total": _ms(started)}
             return listed
@@ -133,7 +136,8 @@ class Assistant:
         result.timings_ms = timings
         return result, ranked
 
-    def _practices_answer(self, question: str, ranked: list[Candidate]) -> tuple[Answer, list[Candidate]] | None:
+    def _practices_answer(self, question: str, ranked: list[Candidate],
+                          qvec: np.ndarray | None) -> tuple[Answer, list[Candidate]] | None:
         """'Any examples of … in …?' gets a short list of practice records, each cited, when records match."""
         request = practice_request(question)
         if request is None:
@@ -141,7 +145,7 @@ class Assistant:
         query, filters = request
         if not any(vars(filters).values()) and not ranked:
             return None
-        result = self.practices.search(query, filters, limit=50)
+        result = self.practices.search(query, filters, limit=50, vector=qvec)
         projects = [h for h in result.hits if h.record.kind == "project"]
         hits = projects or result.hits
         if not hits:

@@ -68,14 +68,16 @@ class PracticeFinder:
     def get(self, record_id: str) -> PracticeRecord | None:
         return self.by_id.get(record_id)
 
-    def search(self, query: str = "", filters: PracticeFilters | None = None, limit: int = 10) -> PracticeResult:
+    def search(self, query: str = "", filters: PracticeFilters | None = None, limit: int = 10,
+               vector: np.ndarray | None = None) -> PracticeResult:
+        """``vector``: the query's embedding when the caller has it already (the chat path does)."""
         f = self._check(filters or PracticeFilters())
         pool = [i for i, r in enumerate(self.records) if _matches(r, f)]
         query = (query or "").strip()
         scored: list[Hit]
         if query:
             qterms = set(terms(query))
-            qvec = self.embedder.embed([query])[0]
+            qvec = vector if vector is not None else self.embedder.embed([query])[0]
             sims = self.vectors[pool] @ qvec if pool else np.zeros(0)
             scored = []
             for i, sim in zip(pool, sims, strict=True):

@@ -7,6 +7,7 @@ copes with typos on its own). Metadata filters apply to both sides.
 from __future__ import annotations
 
 import difflib
+import math
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -47,6 +48,10 @@ class HybridRetriever:
         self.vectors = np.vstack([vectors[c.id] for c in index.chunks]) if index.chunks else np.zeros((0, 384))
         self.vocabulary = sorted({w for c in index.chunks for w in words(c.text) if len(w) > 3})
         self._known = set(self.vocabulary) | STOPWORDS
+        self._by_length: dict[int, list[str]] = {}
+        for w in self.vocabulary:
+            self._by_length.setdefault(len(w), []).append(w)
+        self._corrections: dict[str, str | None] = {}
         self.values = {key: {str(c.metadata.get(key, "")) for c in index.chunks} - {""} for key in FILTER_KEYS if key != "theme"}
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="retrieve")
 
@@ -56,11 +61,20 @@ class HybridRetriever:
         for word in query.split():
             bare = word.strip("?!.,;:\"'()").lower()
             if len(bare) > 3 and bare.isalpha() and bare not in self._known:
-                match = difflib.get_close_matches(bare, self.vocabulary, n=1, cutoff=0.74)
-                if match:
-                    word = match[0]
+                word = self._closest(bare) or word
             out.append(word)
         return " ".join(out)
+
+    def _closest(self, word: str) -> str | None:
+        if word not in self._corrections:
+            # a ratio ≥ 0.74 needs the shorter word to be ≥ 0.587 of the longer: only those lengths are tried
+            lo, hi = math.ceil(0.587 * len(word)), math.floor(len(word) / 0.587)
+            pool = [w for n in range(lo, hi + 1) for w in self._by_length.get(n, ())]
+            match = difflib.get_close_matches(word, pool, n=1, cutoff=0.74)
+            if len(self._corrections) > 50_000:
+                self._corrections.clear()
+            self._corrections[word] = match[0] if match else None
+        return self._corrections[word]
 
     def check_filters(self, filters: dict[str, str] | None) -> dict[str, str | bool]:
         clean: dict[str, str | bool] = {}

@@ -128,6 +128,7 @@ class BatchingEmbedder:
                 if self._worker is None:
                     self._worker = threading.Thread(target=self._serve, name="embed-batcher", daemon=True)
                     self._worker.start()
+                self._cond.notify_all()
         if not inline:
             return future.result()
         try:
