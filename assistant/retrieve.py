@@ -24,6 +24,7 @@ from ingest.store import ChunkStore, StoredChunk
 
 FILTER_KEYS = ("doc_type", "country", "doc_id", "kind", "theme")
 RRF_K = 60
+EXACT_BELOW = 50_000
 
 
 @dataclass
@@ -98,6 +99,17 @@ class HybridRetriever:
             clean[key] = match
         return clean
 
+    def _dense(self, qvec: np.ndarray, k: int, where: dict[str, Any] | None, mask: np.ndarray | None) -> list[tuple[str, float]]:
+        """Nearest chunks. Up to EXACT_BELOW chunks, an exact scan of the vectors read from Chroma at start-up
+        (0.02 ms here, against 2.5 ms for a Chroma query, and exact); above it, Chroma's HNSW index."""
+        if len(self.index.chunks) > EXACT_BELOW:
+            return self.store.query(qvec, min(k, len(self.index.chunks)), where)
+        sims = self.vectors @ qvec
+        if mask is not None:
+            sims = np.where(mask, sims, -np.inf)
+        top = np.argsort(-sims)[:k]
+        return [(self.index.chunks[i].id, float(sims[i])) for i in top if np.isfinite(sims[i])]
+
     def retrieve(self, query: str, k: int = 20, filters: dict[str, str] | None = None) -> tuple[list[Candidate], np.ndarray]:
         clean = self.check_filters(filters)
         corrected = self.correct(query)
@@ -112,7 +124,7 @@ class HybridRetriever:
         lexical = " ".join([corrected, *expansions(corrected)])
         keyword_hits = self._pool.submit(self.index.search, lexical, k, mask)
         qvec = self.embedder.embed([corrected])[0]
-        dense_hits = self.store.query(qvec, min(k, len(self.index.chunks)), where)
+        dense_hits = self._dense(qvec, k, where, mask)
         fused: dict[str, Candidate] = {}
         for rank, (cid, _sim) in enumerate(dense_hits):
             if cid in self.index.by_id:

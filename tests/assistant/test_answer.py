@@ -130,3 +130,15 @@ def test_cli_ask_json_contract(built_settings: Settings) -> None:
     bad = subprocess.run([sys.executable, "-m", "coalition.cli", "ask", "x", "--filter", "nonsense"], env=env,
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "is not key=value" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_exact_scan_and_chroma_query_agree(assistant: Assistant, monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant import retrieve
+
+    question = "How often does the Coordinating Group meet?"
+    exact = [c.chunk.id for c in assistant.retriever.retrieve(question, 10)[0]]
+    monkeypatch.setattr(retrieve, "EXACT_BELOW", 0)  # as for a corpus over 50,000 chunks: Chroma's HNSW
+    via_chroma = [c.chunk.id for c in assistant.retriever.retrieve(question, 10)[0]]
+    assert exact == via_chroma
+    filtered = assistant.retriever.retrieve(question, 10, {"doc_type": "web_page"})[0]
+    assert filtered and all(c.chunk.metadata["doc_type"] == "web_page" for c in filtered)

@@ -1,4 +1,5 @@
-"""Concurrent queries through BatchingEmbedder each get their own vector, equal to encoding alone."""
+"""Concurrent queries through BatchingEmbedder each get their own vector, equal to encoding alone; the fast
+question path equals SentenceTransformer.encode."""
 
 from __future__ import annotations
 
@@ -39,3 +40,11 @@ def test_errors_reach_every_waiting_caller(embedder: SentenceTransformerEmbedder
     for future in futures:
         with pytest.raises(RuntimeError, match="fell over"):
             future.result()
+
+
+def test_fast_question_path_equals_encode(embedder: SentenceTransformerEmbedder) -> None:
+    texts = ["Are there membership fees?", "who can be a parnter of the coalition", "Brazil cotton " * 40]
+    expected = embedder.model.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
+    assert embedder._mean_pooled
+    assert np.allclose(embedder.embed(texts), expected, atol=1e-5)
+    assert np.allclose(embedder.embed(texts[:1]), expected[:1], atol=1e-5)
