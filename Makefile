@@ -24,6 +24,7 @@ test: setup-browser lint
 	.venv/bin/coalition eval --gate --report artifacts/eval.md
 
 bench: setup
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
 	.venv/bin/python -m evals.bench_ingest
 	.venv/bin/coalition ingest || [ $$? -eq 2 ]
 	.venv/bin/python -m evals.bench_answer

@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(64 * 1024, ge=1024, description="Larger request bodies are refused (413)")
     data_dir: Path = Field(PROJECT_ROOT / ".data", description="Answers and feedback (SQLite, WAL)")
     public_url: str | None = Field(None, description="Where users reach the web app; Slack sources link there")
+    telemetry: bool = Field(False, description="FastAPI's native OpenTelemetry traces, metrics and logs")
 
     # Slack (standard Slack variable names, no prefix)
     slack_bot_token: SecretStr | None = Field(None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "COALITION_SLACK_BOT_TOKEN"))

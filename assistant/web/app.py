@@ -56,6 +56,10 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
         summary="Grounded, cited answers over Global Coalition for Social Justice documents",
         version="0.1.0",
         lifespan=lifespan,
+        # FastAPI's native OpenTelemetry: off unless asked for (nothing here collects it, and it costs
+        # the GIL time of a fifth of an answer on every request)
+        telemetry={"tracing": settings.telemetry, "metrics": settings.telemetry, "logs": settings.telemetry,
+                   "operation_spans": settings.telemetry},
     )
     app.state.settings = settings
     app.state.store = store
