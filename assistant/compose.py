@@ -12,6 +12,7 @@ from assistant.rerank import TermWeights
 from assistant.retrieve import Candidate
 from assistant.text import question_terms, sentences, terms, words
 
+CONTEXT_WORDS = 90
 _LIST = re.compile(r"\n(?:\([a-z]{1,4}\)|•|\d{1,2}\.)\s")
 
 
@@ -73,11 +74,12 @@ class ExtractiveComposer:
                 return Snippet(cand, 0, list_end)
         if cov == 0:
             i, (start, end) = 0, spans[0]
-        # a short best sentence reads better with the one after it
-        if len(words(text[start:end])) < 15 and i + 1 < len(spans):
+        # a short best sentence reads better with what follows it: add sentences up to ~CONTEXT_WORDS
+        while len(words(text[start:end])) < CONTEXT_WORDS and i + 1 < len(spans):
             nxt_end = spans[i + 1][1]
-            if len(words(text[start:nxt_end])) <= budget:
-                end = nxt_end
+            if len(words(text[start:nxt_end])) > min(budget, CONTEXT_WORDS + 30):
+                break
+            i, end = i + 1, nxt_end
         return Snippet(cand, start, end)
 
 

@@ -156,7 +156,7 @@ def facets(records: list[PracticeRecord]) -> dict[str, dict[str, int]]:
 
 
 _ASKS_FOR_PRACTICES = re.compile(
-    r"\b(examples?|good practices?|practices|projects?|initiatives?|success stor(?:y|ies)|what have we done|"
+    r"\b(examples?|good practices?|practices|projects|initiatives|success stories|what have we done|"
     r"what has \w+ (?:funded|done)|funded|funds?)\b", re.IGNORECASE)
 _QUICK_FACT = re.compile(r"^\W*(how (many|much|often|long)|when|who|where|why)\b", re.IGNORECASE)
 _FUNDED = re.compile(r"\b(fund(?:ed|s|ing)?|financ\w*|contribut\w*|support(?:ed)? by)\b", re.IGNORECASE)

@@ -53,7 +53,6 @@ def test_commitments_list_is_kept_whole(assistant: Assistant, question: str) -> 
         assert item in answer.answer
 
 
-@pytest.mark.xfail(strict=True, reason="known miss: the default reranker prefers ¶26 over the ¶25 member list")
 def test_coordinating_group_members_list(assistant: Assistant) -> None:
     answer = assistant.answer("Who sits on the Coordinating Group?")
     assert "GB.349/INS/4 ¶25" in [c.locator for c in answer.citations]
