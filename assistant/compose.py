@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from assistant.rerank import TermWeights
 from assistant.retrieve import Candidate
-from assistant.text import question_terms, sentences, terms, words
+from assistant.text import question_terms, sentences, text_terms, words
 
 CONTEXT_WORDS = 90
 _LIST = re.compile(r"\n(?:\([a-z]{1,4}\)|•|\d{1,2}\.)\s")
@@ -43,7 +43,7 @@ class ExtractiveComposer:
         qterms = question_terms(question)
         best = candidates[0]
         chosen: list[Snippet] = [self._snippet(best, qterms, self.max_words)]
-        covered = set(terms(chosen[0].quote))
+        covered = text_terms(chosen[0].quote)
         budget = self.max_words - len(words(chosen[0].quote))
         for cand in candidates[1 : self.max_passages + 2]:
             if len(chosen) >= self.max_passages or budget < 12:
@@ -51,7 +51,7 @@ class ExtractiveComposer:
             if cand.score < 0.85 * best.score:
                 break
             snip = self._snippet(cand, qterms, budget)
-            new_terms = set(terms(snip.quote))
+            new_terms = text_terms(snip.quote)
             gain = self.weights.coverage(qterms, new_terms - covered)
             if gain < 0.15 or len(words(snip.quote)) > budget:
                 continue
@@ -65,7 +65,7 @@ class ExtractiveComposer:
         if len(words(text)) <= min(budget, 60) or cand.chunk.metadata.get("kind") == "table_row":
             return Snippet(cand, 0, len(text))
         spans = sentences(text)
-        scored = [(self.weights.coverage(qterms, set(terms(text[a:b]))), -i, a, b) for i, (a, b) in enumerate(spans)]
+        scored = [(self.weights.coverage(qterms, text_terms(text[a:b])), -i, a, b) for i, (a, b) in enumerate(spans)]
         cov, neg_i, start, end = max(scored)
         i = -neg_i
         if _LIST.search(text):

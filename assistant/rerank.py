@@ -10,7 +10,7 @@ from collections import Counter
 from typing import Protocol
 
 from assistant.retrieve import Candidate
-from assistant.text import GLOSSARY, question_terms, terms
+from assistant.text import GLOSSARY, question_terms, text_terms
 from ingest.keyword import passage_context
 from ingest.store import StoredChunk
 
@@ -25,7 +25,7 @@ class TermWeights:
     def __init__(self, chunks: list[StoredChunk]) -> None:
         df: Counter[str] = Counter()
         for chunk in chunks:
-            df.update(set(terms(passage_words(chunk))))
+            df.update(text_terms(passage_words(chunk)))
         n = max(len(chunks), 1)
         self.idf = {t: math.log(1 + n / (1 + f)) for t, f in df.items()}
         self.unknown = math.log(1 + n)
@@ -57,7 +57,7 @@ class HybridReranker:
 
     def chunk_terms(self, chunk: StoredChunk) -> set[str]:
         if chunk.id not in self._terms:
-            self._terms[chunk.id] = set(terms(passage_words(chunk)))
+            self._terms[chunk.id] = text_terms(passage_words(chunk))
         return self._terms[chunk.id]
 
     def rerank(self, question: str, candidates: list[Candidate]) -> list[Candidate]:

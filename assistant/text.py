@@ -77,6 +77,36 @@ def question_terms(question: str) -> list[str]:
         found.append(stem("expected"))
     if _WHO_MAY.search(question):  # 'who can be a partner?': the documents list who 'will include'
         found.append(stem("include"))
+    return found + answer_type_terms(question)
+
+
+_ASKS_WHEN = re.compile(r"^\W*(when|what date|what year|which year|by when|since when)\b", re.IGNORECASE)
+_ASKS_NUMBER = re.compile(r"^\W*(how (many|much|big|large|long)|what (amount|number|budget))\b", re.IGNORECASE)
+_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+# Month names only capitalised: 'partners may join' holds no date.
+_DATE = re.compile(rf"\b((19|20)\d{{2}}|{_MONTHS}|[Ff]irst half|[Ss]econd half)\b")
+_NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|hundred|thousand|million)\b",
+                     re.IGNORECASE)
+DATE, NUMBER = "<date>", "<number>"
+
+
+def answer_type_terms(question: str) -> list[str]:
+    """'When…?' wants a date and 'how many…?' a number: pseudo-terms that passages holding one cover."""
+    found = []
+    if _ASKS_WHEN.search(question):
+        found.append(DATE)
+    if _ASKS_NUMBER.search(question):
+        found.append(NUMBER)
+    return found
+
+
+def text_terms(text: str) -> set[str]:
+    """A passage's or sentence's terms, with the answer-type pseudo-terms it can satisfy."""
+    found = set(terms(text))
+    if _DATE.search(text):
+        found.add(DATE)
+    if _NUMBER.search(text):
+        found.add(NUMBER)
     return found
 
 
