@@ -1,6 +1,8 @@
 """Compose stage: the default, extractive answerer. No LLM: it selects the sentences or lettered
 items that answer the question from the top passages, keeps lists whole (¶16 (a)(b)(c)), keeps the
 answer short, and puts ``[n]`` after each claim. It can only state what a cited passage says.
+A passage's best sentence is the one that covers most of the question's terms plus its cosine with the
+question (from the sentence vectors ingest stores).
 """
 
 from __future__ import annotations
@@ -32,8 +34,10 @@ class Snippet:
 class ExtractiveComposer:
     """Example: ``ExtractiveComposer(weights).select(question, reranked)`` → snippets in answer order."""
 
-    def __init__(self, weights: TermWeights, max_words: int = 110, max_passages: int = 3) -> None:
+    def __init__(self, weights: TermWeights, max_words: int = 110, max_passages: int = 3,
+                 sentence_weight: float = 1.0) -> None:
         self.weights = weights
+        self.sentence_weight = sentence_weight
         self.max_words = max_words
         self.max_passages = max_passages
 
@@ -66,7 +70,9 @@ class ExtractiveComposer:
             return Snippet(cand, 0, len(text))
         spans = sentences(text)
         scored = [(self.weights.coverage(qterms, text_terms(text[a:b])), -i, a, b) for i, (a, b) in enumerate(spans)]
-        cov, neg_i, start, end = max(scored)
+        _fit, neg_i, start, end = max((cov + self.sentence_weight * cand.sentences.get((a, b), 0.0), neg_i, a, b)
+                                     for cov, neg_i, a, b in scored)
+        cov = scored[-neg_i][0]
         i = -neg_i
         if _LIST.search(text):
             list_end = _list_end(text)

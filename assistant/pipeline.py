@@ -29,6 +29,7 @@ from ingest.embed import BatchingEmbedder, Embedder, SentenceTransformerEmbedder
 from ingest.errors import IndexNotReady
 from ingest.keyword import KeywordIndex
 from ingest.practices import PracticeRecord
+from ingest.sentences import SentenceVectors
 from ingest.store import ChunkStore, StoredChunk, ids_fingerprint
 
 TOPIC_LIFT = 0.05
@@ -57,6 +58,9 @@ class Assistant:
         index = KeywordIndex.load(settings.keyword_path)
         if ids_fingerprint(store.all_ids()) != index.fingerprint:
             raise IndexNotReady("the vector and keyword indexes differ (an interrupted ingest?); run `coalition ingest`")
+        sentence_vectors = SentenceVectors.load(settings.sentence_path)
+        if (sentence_vectors.fingerprint, sentence_vectors.model) != (index.fingerprint, embedder.name):
+            raise IndexNotReady("the sentence vectors are not those of this index and model; run `coalition ingest`")
         weights = TermWeights(index.chunks)
         reranker: Reranker = HybridReranker(weights)
         if settings.reranker.startswith("cross-encoder:"):
@@ -64,7 +68,7 @@ class Assistant:
         generator = None
         if settings.llm_url:
             generator = OpenAIGenerator(settings)
-        retriever = HybridRetriever(store, index, BatchingEmbedder(embedder))  # concurrent questions share a pass
+        retriever = HybridRetriever(store, index, BatchingEmbedder(embedder), sentence_vectors)  # questions share a pass
         embedder.embed(["warm up"])  # the first question is as fast as the hundredth
         practices = PracticeFinder.load(settings, retriever.embedder)
         return cls(settings, retriever, reranker, ExtractiveComposer(weights, settings.max_answer_words), generator,

@@ -1,5 +1,6 @@
 """Rerank stage, pluggable. The default needs no cross-encoder (none ships its weights on PyPI): it
-blends the bi-encoder's cosine with IDF-weighted coverage of the question's terms. A
+blends the bi-encoder's cosine for the passage and for its best sentence with IDF-weighted coverage
+of the question's terms. A
 sentence-transformers ``CrossEncoder`` is one setting away (``COALITION_RERANKER=cross-encoder:<model>``).
 """
 
@@ -48,11 +49,13 @@ def passage_words(chunk: StoredChunk) -> str:
 
 
 class HybridReranker:
-    """Default reranker: ``score = dense + lexical_weight × coverage``."""
+    """Default reranker: ``score = dense + sentence_weight × max(0, best sentence − dense)
+    + lexical_weight × coverage`` (a passage whose one sentence answers better than the whole is lifted)."""
 
-    def __init__(self, weights: TermWeights, lexical_weight: float = 0.5) -> None:
+    def __init__(self, weights: TermWeights, lexical_weight: float = 0.5, sentence_weight: float = 0.3) -> None:
         self.weights = weights
         self.lexical_weight = lexical_weight
+        self.sentence_weight = sentence_weight
         self._terms: dict[str, set[str]] = {}
 
     def chunk_terms(self, chunk: StoredChunk) -> set[str]:
@@ -65,7 +68,8 @@ class HybridReranker:
         for cand in candidates:
             cand.lexical = self.weights.coverage(qterms, self.chunk_terms(cand.chunk))
             penalty = 0.9 if cand.chunk.metadata.get("kind") in ("footnote", "front_matter") else 1.0
-            cand.score = penalty * (cand.dense + self.lexical_weight * cand.lexical)
+            lift = self.sentence_weight * max(cand.sentence - cand.dense, 0.0)
+            cand.score = penalty * (cand.dense + lift + self.lexical_weight * cand.lexical)
         return sorted(candidates, key=lambda c: -c.score)
 
 

@@ -1,7 +1,9 @@
 """Retrieve stage: dense (Chroma) and BM25 (bm25s) in parallel, fused by reciprocal rank fusion.
 
 Misspelt query words are mapped to the nearest corpus word before BM25 sees them (the dense side
-copes with typos on its own). Metadata filters apply to both sides.
+copes with typos on its own). Metadata filters apply to both sides. Each candidate also gets the
+cosine of its best sentence (ingest stores a vector per sentence of multi-sentence passages), which
+the reranker uses: a long passage's own vector blurs the one sentence that answers.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import difflib
 import math
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -20,6 +22,7 @@ from ingest import geo, themes
 from ingest.embed import Embedder
 from ingest.keyword import KeywordIndex
 from ingest.models import DOC_TYPES
+from ingest.sentences import SentenceVectors
 from ingest.store import ChunkStore, StoredChunk
 
 FILTER_KEYS = ("doc_type", "country", "doc_id", "kind", "theme")
@@ -35,13 +38,17 @@ class Candidate:
     rrf: float = 0.0
     lexical: float = 0.0
     score: float = 0.0
+    sentence: float = 0.0  # cosine of the passage's best sentence (its own cosine when it has one sentence)
+    sentences: dict[tuple[int, int], float] = field(default_factory=dict)  # cosine per sentence span, if several
 
 
 class HybridRetriever:
     """Example: ``HybridRetriever(store, index, embedder).retrieve("membership fees", k=20)``."""
 
-    def __init__(self, store: ChunkStore, index: KeywordIndex, embedder: Embedder) -> None:
+    def __init__(self, store: ChunkStore, index: KeywordIndex, embedder: Embedder,
+                 sentences: SentenceVectors | None = None) -> None:
         self.store = store
+        self.sentences = sentences
         self.index = index
         self.embedder = embedder
         self.position = {c.id: i for i, c in enumerate(index.chunks)}
@@ -139,4 +146,7 @@ class HybridRetriever:
             sims = self.vectors[rows] @ qvec
             for cand, sim in zip(fused.values(), sims, strict=True):
                 cand.dense = float(sim)
+                if self.sentences is not None:
+                    cand.sentences = self.sentences.scores(cand.chunk.id, qvec)
+                cand.sentence = max(cand.sentences.values(), default=cand.dense)
         return sorted(fused.values(), key=lambda c: -c.rrf), qvec

@@ -7,6 +7,8 @@ from functools import lru_cache
 
 import Stemmer
 
+from ingest.sentences import sentences as sentences  # re-exported: the answering stages split with it
+
 STOPWORDS = frozenset(
     """a an the and or but if of to in on at by for with from as is are was were be been being do does did
     doing have has had having it its it's this that these those there their they them we our us you your i me my
@@ -18,7 +20,6 @@ STOPWORDS = frozenset(
 # "coalition", "social justice" and "ILO" are in nearly every passage: they carry no signal for ranking.
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]|[A-Za-z]|\d[\d,.]*\d|\d")
-_SENT = re.compile(r"(?<=[.!?;])\s+(?=[A-Z(“\"'])|\n+")
 _stemmer = Stemmer.Stemmer("english")
 
 
@@ -118,19 +119,6 @@ def expansions(text: str) -> list[str]:
             if word not in out:
                 out.append(word)
     return out
-
-
-def sentences(text: str) -> list[tuple[int, int]]:
-    """Spans of sentences and list items in a passage."""
-    spans: list[tuple[int, int]] = []
-    pos = 0
-    for m in _SENT.finditer(text):
-        if text[pos : m.start()].strip():
-            spans.append((pos, m.start()))
-        pos = m.end()
-    if text[pos:].strip():
-        spans.append((pos, len(text)))
-    return spans
 
 
 _FOLLOW = re.compile(

@@ -87,6 +87,10 @@ class Settings(BaseSettings):
         return self.index_dir / "keyword"
 
     @property
+    def sentence_path(self) -> Path:
+        return self.index_dir / "sentences.npz"
+
+    @property
     def practices_path(self) -> Path:
         return self.index_dir / "practices.json"
 

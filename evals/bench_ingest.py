@@ -45,11 +45,12 @@ def main() -> None:
         embedder.model.encode(texts, batch_size=settings.embed_batch_size, normalize_embeddings=True)
         raw = len(texts) / (time.perf_counter() - start)
         start = time.perf_counter()
-        Ingestor(settings, embedder)._embed(sorted(texts, key=len), None)
+        Ingestor(settings, embedder)._embed(sorted(texts, key=len), None, "chunks")
         pipeline = len(texts) / (time.perf_counter() - start)
 
     print(f"cold ingest (fresh process, model load included): {cold_wall:.2f} s wall, "
-          f"{cold['seconds']:.2f} s in ingest, {cold['chunks']} chunks, {cold['embedded']} embedded")
+          f"{cold['seconds']:.2f} s in ingest, {cold['chunks']} chunks, {cold['embedded']} embedded, "
+          f"{cold['sentences_embedded']} sentences embedded")
     print(f"unchanged re-ingest: {warm['seconds']:.2f} s of work after start-up ({warm_wall:.2f} s wall), "
           f"{warm['embedded']} embedded")
     print(f"embedding throughput: pipeline {pipeline:.1f} chunks/s, raw encode {raw:.1f} chunks/s, "

@@ -3,8 +3,9 @@
 Each chunk in Chroma carries its document's fingerprint (content + manifest entry + chunking
 settings) and the document's chunk count. A document whose chunks are all there with the current
 fingerprint is skipped without being read further; anything else (new, changed, half-written by a
-killed run) is re-chunked, and only chunk ids not already stored are embedded. The BM25 side is
-rebuilt whenever its id fingerprint differs from Chroma's.
+killed run) is re-chunked, and only chunk ids not already stored are embedded. The BM25 side and the
+sentence vectors are rebuilt whenever their id fingerprint differs from Chroma's (the latter embedding
+only new passages' sentences).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from coalition.settings import Settings
-from ingest import keyword, practices
+from ingest import keyword, practices, sentences
 from ingest.chunk import Chunker
 from ingest.embed import Embedder, SentenceTransformerEmbedder
 from ingest.enrich import Metadata, chunk_metadata
@@ -32,7 +33,7 @@ from ingest.themes import THEMES, THEMES_VERSION, ThemeTagger, theme_metadata
 
 CHUNKER_VERSION = "5"  # 5: theme tags in chunk metadata
 
-Progress = Callable[[int, int], None]
+Progress = Callable[[str, int, int], None]  # (what, done, total)
 
 
 @dataclass
@@ -46,6 +47,7 @@ class IngestReport:
     documents: int = 0
     chunks: int = 0
     embedded: int = 0
+    sentences_embedded: int = 0
     skipped: list[Skipped] = field(default_factory=list)
     seconds: float = 0.0
     changed: list[str] = field(default_factory=list)
@@ -62,6 +64,7 @@ class IngestReport:
             "documents": self.documents,
             "chunks": self.chunks,
             "embedded": self.embedded,
+            "sentences_embedded": self.sentences_embedded,
             "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
             "seconds": round(self.seconds, 3),
         }
@@ -119,6 +122,7 @@ class Ingestor:
         store = ChunkStore(self.settings)
         if rebuild:
             store.reset()
+            self.settings.sentence_path.unlink(missing_ok=True)
         states = store.doc_states()
         chunker = Chunker(self.embedder.count_tokens, self.settings.chunk_max_tokens, self.settings.chunk_target_tokens)
 
@@ -151,7 +155,7 @@ class Ingestor:
             known.update(store.embeddings(ids))
         pending = sorted({cid: text for ids, texts, _ in todo for cid, text in zip(ids, texts, strict=True)
                           if cid not in known}.items(), key=lambda kv: len(kv[1]))
-        fresh = self._embed([text for _, text in pending], progress)
+        fresh = self._embed([text for _, text in pending], progress, "chunks")
         known.update({cid: fresh[i] for i, (cid, _) in enumerate(pending)})
         report.embedded = len(pending)
         if todo:
@@ -162,8 +166,17 @@ class Ingestor:
         if stale:
             store.delete(stale)
 
-        if keyword.fingerprint(self.settings.keyword_path) != ids_fingerprint(store.all_ids()):
-            keyword.build(self.settings.keyword_path, store.all_chunks())
+        stored = ids_fingerprint(store.all_ids())
+        stale_keyword = keyword.fingerprint(self.settings.keyword_path) != stored
+        stale_sentences = sentences.fingerprint(self.settings.sentence_path) != (stored, self.embedder.name)
+        if stale_keyword or stale_sentences:
+            stored_chunks = store.all_chunks()
+            if stale_keyword:
+                keyword.build(self.settings.keyword_path, stored_chunks)
+            if stale_sentences:
+                report.sentences_embedded = sentences.build(
+                    self.settings.sentence_path, stored_chunks, lambda texts: self._embed(texts, progress, "sentences"),
+                    self.embedder.name)
         if todo or stale or not practices.exists(self.settings.practices_path):
             practices.write(self.settings.practices_path, store, read_manifest(self.settings.manifest_path))
         report.seconds = time.perf_counter() - started
@@ -176,7 +189,7 @@ class Ingestor:
                 column = json.loads(str(meta["extra"])).get("column", "") if meta["kind"] == "table_row" else ""
                 meta.update(theme_metadata(tagger.scores(text, vectors[cid], column)))
 
-    def _embed(self, texts: list[str], progress: Progress | None) -> np.ndarray:
+    def _embed(self, texts: list[str], progress: Progress | None, what: str) -> np.ndarray:
         """Vectors for ``texts`` (sorted by length by the caller, so batches pad little)."""
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
@@ -185,5 +198,5 @@ class Ingestor:
         for i in range(0, len(texts), step):
             parts.append(self.embedder.embed(texts[i : i + step]))
             if progress:
-                progress(min(i + step, len(texts)), len(texts))
+                progress(what, min(i + step, len(texts)), len(texts))
         return np.vstack(parts)

@@ -32,12 +32,14 @@ def ingest(paths: tuple[Path, ...], rebuild: bool, as_json: bool) -> None:
     settings = load_settings()
     bar = None
 
-    def progress(done: int, total: int) -> None:
+    def progress(what: str, done: int, total: int) -> None:
         nonlocal bar
         if as_json or total == 0:
             return
-        if bar is None:
-            bar = tqdm(total=total, unit="chunk", desc="embedding", file=sys.stderr)
+        if bar is None or bar.desc != f"embedding {what}":
+            if bar is not None:
+                bar.close()
+            bar = tqdm(total=total, unit=what[:-1], desc=f"embedding {what}", file=sys.stderr)
         bar.n = done
         bar.refresh()
 
@@ -54,6 +56,7 @@ def ingest(paths: tuple[Path, ...], rebuild: bool, as_json: bool) -> None:
         rate = report.embedded / report.seconds if report.seconds else 0.0
         click.echo(
             f"documents: {report.documents}  chunks: {report.chunks}  embedded: {report.embedded}  "
+            f"sentences embedded: {report.sentences_embedded}  "
             f"skipped: {len(report.skipped)}  seconds: {report.seconds:.2f}  chunks/s: {rate:.0f}"
         )
         if report.deleted:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -11,10 +12,14 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from ingest import keyword
+from assistant.pipeline import Assistant
+from coalition.settings import Settings
+from ingest import keyword, sentences
 from ingest.embed import SentenceTransformerEmbedder
+from ingest.errors import IndexNotReady
 from ingest.pipeline import Ingestor
 from ingest.store import ChunkStore
 from tests.conftest import copy_corpus, make_settings
@@ -33,15 +38,18 @@ def test_incremental_reingest_replace_and_delete(tmp_path: Path, embedder: Sente
     settings = make_settings(tmp_path, corpus)
     first = Ingestor(settings, embedder).run()
     assert first.exit_code == 0 and first.documents == 5 and first.embedded == first.chunks > 250
+    assert first.sentences_embedded > first.chunks  # every sentence of the multi-sentence passages
 
     again = Ingestor(settings, embedder).run()
     assert again.embedded == 0 and again.chunks == first.chunks and again.changed == []
+    assert again.sentences_embedded == 0
 
     news = corpus / "industriall-joins.txt"
     news.write_text(news.read_text().replace("Høie added.", "Høie added, pledging a training programme."))
     changed = Ingestor(settings, embedder).run()
     assert changed.changed == ["industriall-joins"]
     assert 0 < changed.embedded < 5  # only the edited passage is embedded again
+    assert changed.sentences_embedded < 20  # and only its sentences
     texts = [c.text for c in ChunkStore(settings).all_chunks() if c.metadata["doc_id"] == "industriall-joins"]
     assert any("pledging a training programme" in t for t in texts)
     assert not any(t.rstrip().endswith("Høie added.") for t in texts)
@@ -54,9 +62,38 @@ def test_incremental_reingest_replace_and_delete(tmp_path: Path, embedder: Sente
     bm25 = keyword.KeywordIndex.load(settings.keyword_path)
     assert "ilo-partnering" not in {c.metadata["doc_id"] for c in bm25.chunks}
     assert len(bm25.chunks) == len(stored)
+    vectors = sentences.SentenceVectors.load(settings.sentence_path)
+    assert vectors.fingerprint == bm25.fingerprint and set(vectors.rows) <= {c.id for c in stored}
 
     rebuilt = Ingestor(settings, embedder).run(rebuild=True)
     assert rebuilt.embedded == rebuilt.chunks == len(stored)
+    assert rebuilt.sentences_embedded == len(vectors.vectors)
+
+
+def test_sentence_vectors_are_each_sentences_own(built_settings: Settings, embedder: SentenceTransformerEmbedder) -> None:
+    """A passage's sentence vectors are its sentences' embeddings, in order; one-sentence passages have none."""
+    vectors = sentences.SentenceVectors.load(built_settings.sentence_path)
+    chunks = keyword.KeywordIndex.load(built_settings.keyword_path).chunks
+    multi = [c for c in chunks if len(sentences.sentences(c.text)) > 1]
+    assert set(vectors.rows) == {c.id for c in multi} and len(multi) < len(chunks)
+    chunk = max(multi, key=lambda c: len(c.text))
+    spans = sentences.sentences(chunk.text)
+    expected = embedder.embed([chunk.text[a:b] for a, b in spans])
+    rows = vectors.rows[chunk.id]
+    assert [tuple(s) for s in vectors.spans[rows]] == spans
+    assert np.allclose(vectors.vectors[rows], expected, atol=1e-4)
+    scores = vectors.scores(chunk.id, expected[-1])
+    assert max(scores, key=lambda span: scores[span]) == spans[-1]
+    assert vectors.best(chunk.id, expected[-1]) == pytest.approx(1.0, abs=1e-4)
+
+
+def test_answering_refuses_sentence_vectors_of_another_index(tmp_path: Path, built_settings: Settings,
+                                                             embedder: SentenceTransformerEmbedder) -> None:
+    settings = built_settings.model_copy(update={"index_dir": tmp_path / "index"})
+    shutil.copytree(built_settings.index_dir, settings.index_dir)
+    settings.sentence_path.unlink()
+    with pytest.raises(IndexNotReady, match="coalition ingest"):
+        Assistant.from_settings(settings, embedder)
 
 
 def test_bad_files_are_skipped_and_the_rest_ingested(tmp_path: Path, embedder: SentenceTransformerEmbedder) -> None:

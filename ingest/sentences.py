@@ -1,0 +1,132 @@
+"""Store stage, sentence side: a vector per sentence of every passage that has more than one.
+
+A long passage's vector blurs what each of its sentences says; the reranker scores a passage by its
+best sentence as well (a one-sentence passage's own vector already is its sentence's). The vectors are
+written beside the BM25 index with a fingerprint of the chunk ids they cover, and rebuilt whenever
+that differs from Chroma's; chunk ids change with their text, so a rebuild embeds only new passages'
+sentences. The swap into place is a rename, so a killed ingest leaves the old file or none.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from ingest.errors import IndexNotReady
+from ingest.store import StoredChunk, ids_fingerprint
+
+_SENT = re.compile(r"(?<=[.!?;])\s+(?=[A-Z(“\"'])|\n+")
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """Spans of sentences and list items in a passage."""
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for m in _SENT.finditer(text):
+        if text[pos : m.start()].strip():
+            spans.append((pos, m.start()))
+        pos = m.end()
+    if text[pos:].strip():
+        spans.append((pos, len(text)))
+    return spans
+
+
+class SentenceVectors:
+    """Sentence spans and unit vectors per chunk id.
+
+    Example::
+
+        vectors = SentenceVectors.load(settings.sentence_path)
+        best = vectors.best(chunk_id, question_vector)   # highest cosine of its sentences, or None
+    """
+
+    def __init__(self, owners: list[str], spans: np.ndarray, vectors: np.ndarray, fp: str, model: str) -> None:
+        self.fingerprint = fp
+        self.model = model
+        self.spans = spans
+        self.vectors = vectors
+        self.rows: dict[str, slice] = {}
+        start = 0
+        for i in range(1, len(owners) + 1):
+            if i == len(owners) or owners[i] != owners[start]:
+                self.rows[owners[start]] = slice(start, i)
+                start = i
+
+    @classmethod
+    def load(cls, path: Path) -> SentenceVectors:
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                meta = json.loads(str(data["meta"]))
+                return cls(meta["owners"], data["spans"], data["vectors"], meta["fingerprint"], meta["model"])
+        except (OSError, ValueError, KeyError) as exc:
+            raise IndexNotReady(f"no sentence vectors at {path}; run `coalition ingest`") from exc
+
+    def best(self, chunk_id: str, query: np.ndarray) -> float | None:
+        rows = self.rows.get(chunk_id)
+        if rows is None:
+            return None
+        return float((self.vectors[rows] @ query).max())
+
+    def scores(self, chunk_id: str, query: np.ndarray) -> dict[tuple[int, int], float]:
+        """Cosine of each of the chunk's sentences (by span) with the query; empty for one-sentence chunks."""
+        rows = self.rows.get(chunk_id)
+        if rows is None:
+            return {}
+        sims = self.vectors[rows] @ query
+        return {(int(a), int(b)): float(s) for (a, b), s in zip(self.spans[rows], sims, strict=True)}
+
+
+def fingerprint(path: Path) -> tuple[str, str] | None:
+    """(chunk ids fingerprint, model) of the vectors in ``path``."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(str(data["meta"]))
+            return str(meta["fingerprint"]), str(meta["model"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def build(path: Path, chunks: list[StoredChunk], embed: Callable[[list[str]], np.ndarray], model: str) -> int:
+    """Write the sentence vectors of ``chunks`` by ``model``, reusing those already in ``path`` by the
+    same model; returns how many sentences were embedded."""
+    try:
+        previous: SentenceVectors | None = SentenceVectors.load(path)
+    except IndexNotReady:
+        previous = None
+    if previous is not None and previous.model != model:
+        previous = None
+    owners: list[str] = []
+    spans: list[tuple[int, int]] = []
+    vectors: dict[int, np.ndarray] = {}
+    pending: list[tuple[int, str]] = []
+    for chunk in chunks:
+        found = sentences(chunk.text)
+        if len(found) < 2:
+            continue
+        old = previous.rows.get(chunk.id) if previous else None
+        for j, (a, b) in enumerate(found):
+            row = len(owners)
+            owners.append(chunk.id)
+            spans.append((a, b))
+            if previous is not None and old is not None and old.stop - old.start == len(found):  # same text
+                vectors[row] = previous.vectors[old.start + j]
+            else:
+                pending.append((row, chunk.text[a:b]))
+    pending.sort(key=lambda rt: len(rt[1]))  # batches of like lengths pad little
+    if pending:
+        fresh = embed([text for _, text in pending])
+        vectors.update({row: fresh[i] for i, (row, _) in enumerate(pending)})
+    dim = next(iter(vectors.values())).shape[0] if vectors else 0
+    matrix = np.vstack([vectors[i] for i in range(len(owners))]) if owners else np.zeros((0, dim), np.float32)
+    meta = {"fingerprint": ids_fingerprint([c.id for c in chunks]), "model": model, "owners": owners}
+    tmp = path.with_name(path.name + ".tmp.npz")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(tmp, meta=np.array(json.dumps(meta)), spans=np.array(spans, dtype=np.int32).reshape(-1, 2),
+             vectors=matrix.astype(np.float32))
+    os.replace(tmp, path)
+    return len(pending)
