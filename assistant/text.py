@@ -91,24 +91,18 @@ _NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|tw
 DATE, NUMBER = "<date>", "<number>"
 
 
+# (pseudo-term, what a question asking for it looks like, what a text holding one looks like)
+_ANSWER_TYPES = ((DATE, _ASKS_WHEN, _DATE), (NUMBER, _ASKS_NUMBER, _NUMBER))
+
+
 def answer_type_terms(question: str) -> list[str]:
     """'When…?' wants a date and 'how many…?' a number: pseudo-terms that passages holding one cover."""
-    found = []
-    if _ASKS_WHEN.search(question):
-        found.append(DATE)
-    if _ASKS_NUMBER.search(question):
-        found.append(NUMBER)
-    return found
+    return [term for term, asks, _ in _ANSWER_TYPES if asks.search(question)]
 
 
 def text_terms(text: str) -> set[str]:
     """A passage's or sentence's terms, with the answer-type pseudo-terms it can satisfy."""
-    found = set(terms(text))
-    if _DATE.search(text):
-        found.add(DATE)
-    if _NUMBER.search(text):
-        found.add(NUMBER)
-    return found
+    return set(terms(text)) | {term for term, _, holds in _ANSWER_TYPES if holds.search(text)}
 
 
 def expansions(text: str) -> list[str]:
