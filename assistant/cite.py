@@ -54,7 +54,7 @@ def cite(snippets: list[Snippet]) -> tuple[str, list[Citation]]:
         if chunk.id not in numbers:
             numbers[chunk.id] = len(numbers) + 1
             citations.append(citation_for(numbers[chunk.id], snip.candidate, snip.quote))
-        lines.append(f"{snip.quote} [{numbers[chunk.id]}]")
+        lines.append(f"{snip.quote}{' …' if snip.cut else ''} [{numbers[chunk.id]}]")
     answer = "\n\n".join(lines)
     check_markers(answer, citations)
     return answer, citations

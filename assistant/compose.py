@@ -2,20 +2,26 @@
 items that answer the question from the top passages, keeps lists whole (¶16 (a)(b)(c)), keeps the
 answer short, and puts ``[n]`` after each claim. It can only state what a cited passage says.
 A passage's best sentence is the one that covers most of the question's terms plus its cosine with the
-question (from the sentence vectors ingest stores).
+question (from the sentence vectors ingest stores). A list too long for one passage was split at ingest
+into parts that each repeat its lead-in (¶36 (a)…(d)); a question answered by that lead-in gets the
+lead-in once and every part's items, cut to their first clause (marked "…") when all would not fit.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from assistant.rerank import TermWeights
 from assistant.retrieve import Candidate
 from assistant.text import question_terms, sentences, text_terms, words
+from ingest.store import StoredChunk
 
 CONTEXT_WORDS = 90
 _LIST = re.compile(r"\n(?:\([a-z]{1,4}\)|•|\d{1,2}\.)\s")
+_ITEM = re.compile(r"(?:(?<=\n)|(?<= … ))(?:\([a-z]{1,4}\)|•|\d{1,2}\.)\s")  # an item's label, at a line or after '… '
+_CLAUSE_END = re.compile(r"[;.]|,\s")
 
 
 @dataclass
@@ -25,6 +31,7 @@ class Snippet:
     candidate: Candidate
     start: int
     end: int
+    cut: bool = False  # a list item cut to its first clause: the answer marks it with '…'
 
     @property
     def quote(self) -> str:
@@ -35,8 +42,10 @@ class ExtractiveComposer:
     """Example: ``ExtractiveComposer(weights).select(question, reranked)`` → snippets in answer order."""
 
     def __init__(self, weights: TermWeights, max_words: int = 110, max_passages: int = 3,
-                 sentence_weight: float = 1.0) -> None:
+                 sentence_weight: float = 1.0, parts: Mapping[str, list[StoredChunk]] | None = None) -> None:
+        """``parts``: chunk id → all the parts of the passage it was split from, in order (see ``split_parts``)."""
         self.weights = weights
+        self.parts = parts or {}
         self.sentence_weight = sentence_weight
         self.max_words = max_words
         self.max_passages = max_passages
@@ -46,14 +55,18 @@ class ExtractiveComposer:
             return []
         qterms = question_terms(question)
         best = candidates[0]
-        chosen: list[Snippet] = [self._snippet(best, qterms, self.max_words)]
-        covered = text_terms(chosen[0].quote)
-        budget = self.max_words - len(words(chosen[0].quote))
+        first = self._snippet(best, qterms, self.max_words)
+        chosen = self._whole_list(first, candidates) or [first]
+        covered = set().union(*(text_terms(s.quote) for s in chosen))
+        budget = self.max_words - sum(len(words(s.quote)) for s in chosen)
+        used = {s.candidate.chunk.id for s in chosen}
         for cand in candidates[1 : self.max_passages + 2]:
-            if len(chosen) >= self.max_passages or budget < 12:
+            if len({s.candidate.chunk.id for s in chosen}) >= self.max_passages or budget < 12:
                 break
             if cand.score < 0.85 * best.score:
                 break
+            if cand.chunk.id in used:
+                continue
             snip = self._snippet(cand, qterms, budget)
             new_terms = text_terms(snip.quote)
             gain = self.weights.coverage(qterms, new_terms - covered)
@@ -87,6 +100,65 @@ class ExtractiveComposer:
                 break
             i, end = i + 1, nxt_end
         return Snippet(cand, start, end)
+
+    def _whole_list(self, snip: Snippet, candidates: list[Candidate]) -> list[Snippet] | None:
+        """The lead-in once and the items of every part, when ``snip`` is (in) the lead-in of a split list."""
+        parts = self.parts.get(snip.candidate.chunk.id, [])
+        items = [(part, span) for part in parts for span in _items(part.text)]
+        if len(parts) < 2 or not items or items[0][0] is not parts[0] or snip.start >= _lead_end(snip.candidate.chunk.text):
+            return None
+        lead = len(words(parts[0].text[: items[0][1][0]]))
+        whole = lead + sum(len(words(part.text[a:b])) for part, (a, b) in items) <= self.max_words
+        ranked = {c.chunk.id: c for c in candidates}
+        out: list[Snippet] = []
+        budget = self.max_words - lead
+        for part, (a, b) in items:
+            end = b if whole else _clause_end(part.text, a, b)
+            size = len(words(part.text[a:end]))
+            if size > budget:
+                if out:
+                    out[-1].cut = True
+                break
+            budget -= size
+            cand = ranked.get(part.id) or Candidate(part, score=snip.candidate.score)
+            out.append(Snippet(cand, 0 if not out else a, end, cut=end < b))
+        return out or None
+
+
+def split_parts(chunks: list[StoredChunk]) -> dict[str, list[StoredChunk]]:
+    """Chunk id → the parts of its passage in order, for passages split at ingest into several chunks."""
+    groups: dict[tuple[str, str], list[StoredChunk]] = {}
+    for chunk in chunks:
+        if int(chunk.metadata.get("parts", 1) or 1) > 1 and chunk.metadata.get("kind") != "table_row":
+            key = (str(chunk.metadata.get("doc_id")), str(chunk.metadata.get("locator")))
+            groups.setdefault(key, []).append(chunk)
+    out: dict[str, list[StoredChunk]] = {}
+    for group in groups.values():
+        group.sort(key=lambda c: int(c.metadata.get("part", 1) or 1))
+        out.update({c.id: group for c in group})
+    return out
+
+
+def _items(text: str) -> list[tuple[int, int]]:
+    """Spans of the list items in a passage: from each label to the end of its line."""
+    spans = []
+    for m in _ITEM.finditer(text):
+        end = text.find("\n", m.start())
+        spans.append((m.start(), end if end >= 0 else len(text)))
+    return spans
+
+
+def _lead_end(text: str) -> int:
+    found = _ITEM.search(text)
+    return found.start() if found else len(text)
+
+
+def _clause_end(text: str, start: int, end: int) -> int:
+    """End of an item's first clause: its first ';', '.' or ', ' after at least three words past the label."""
+    for m in _CLAUSE_END.finditer(text, start, end):
+        if len(words(text[start : m.start()])) >= 4:
+            return m.start() if text[m.end() : end].strip() else end
+    return end
 
 
 def _list_end(text: str) -> int:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from assistant.cite import citation_for, cite, display_locator
-from assistant.compose import ExtractiveComposer
+from assistant.compose import ExtractiveComposer, split_parts
 from assistant.errors import BadQuestion
 from assistant.generate import OpenAIGenerator
 from assistant.models import Answer, Citation, Turn
@@ -71,8 +71,8 @@ class Assistant:
         retriever = HybridRetriever(store, index, BatchingEmbedder(embedder), sentence_vectors)  # questions share a pass
         embedder.embed(["warm up"])  # the first question is as fast as the hundredth
         practices = PracticeFinder.load(settings, retriever.embedder)
-        return cls(settings, retriever, reranker, ExtractiveComposer(weights, settings.max_answer_words), generator,
-                   practices)
+        composer = ExtractiveComposer(weights, settings.max_answer_words, parts=split_parts(index.chunks))
+        return cls(settings, retriever, reranker, composer, generator, practices)
 
     @property
     def chunks(self) -> list[Any]:

@@ -60,6 +60,18 @@ def test_coordinating_group_members_list(assistant: Assistant) -> None:
     assert "(c) twelve Government representatives" in answer.answer
 
 
+def test_a_list_split_across_passages_is_answered_whole(assistant: Assistant) -> None:
+    """¶36's four priorities were split into four chunks at ingest; the answer lists them all, each cited."""
+    answer = assistant.answer("What are the initial priorities of the Office for the coalition?")
+    for item in ("(a) employment creation and universal social protection", "(b) reduction of inequalities",
+                 "(c) elevation of social justice", "(d) promoting social dialogue"):
+        assert item in answer.answer
+    assert {c.locator for c in answer.citations} == {"GB.349/INS/4 ¶36"} and len(answer.citations) == 4
+    assert all(c.quote in c.text for c in answer.citations)
+    assert answer.answer.count(" …") == 4  # each item cut to its first clause, and marked so
+    assert len(answer.answer.split()) <= 130
+
+
 def test_follow_up_uses_the_conversation(assistant: Assistant) -> None:
     history = [Turn(role="user", content="How can an organisation join the Coalition?"),
                Turn(role="assistant", content="…")]

@@ -1,0 +1,45 @@
+"""The extractive composer on hand-made passages (no model needed): split lists are answered whole."""
+
+from assistant.compose import ExtractiveComposer, split_parts
+from assistant.rerank import TermWeights
+from assistant.retrieve import Candidate
+from ingest.store import StoredChunk
+
+LEAD = "Partners will be invited to take up the following roles in the network:"
+
+
+def _part(n: int, item: str) -> StoredChunk:
+    text = f"{LEAD}\n{item}" if n == 1 else f"{LEAD} … {item}"
+    return StoredChunk(f"p{n}", text, {"doc_id": "d", "locator": "¶9", "kind": "paragraph", "parts": 3, "part": n})
+
+
+PARTS = [_part(1, "(a) hosting the forum;"), _part(2, "(b) chairing working groups;"),
+         _part(3, "(c) sharing data on progress.")]
+
+
+def _select(question: str, best: StoredChunk, max_words: int = 110) -> str:
+    composer = ExtractiveComposer(TermWeights(PARTS), max_words=max_words, parts=split_parts(PARTS))
+    snippets = composer.select(question, [Candidate(best, score=1.0, dense=0.5)])
+    return "\n".join(s.quote + (" …" if s.cut else "") for s in snippets)
+
+
+def test_a_question_about_the_lead_in_gets_every_part_s_items() -> None:
+    text = _select("which roles will partners take up?", PARTS[1])
+    assert text == f"{LEAD}\n(a) hosting the forum;\n(b) chairing working groups;\n(c) sharing data on progress."
+
+
+def test_items_are_cut_to_their_first_clause_when_the_whole_list_does_not_fit() -> None:
+    long = [_part(1, "(a) hosting the forum, including its workshops, panels and exhibitions and the annual dinner;"),
+            _part(2, "(b) chairing working groups, including those on data, reporting and the yearly review cycle;"),
+            _part(3, "(c) sharing data on progress.")]
+    composer = ExtractiveComposer(TermWeights(long), max_words=30, parts=split_parts(long))
+    snippets = composer.select("which roles will partners take up?", [Candidate(long[0], score=1.0)])
+    quotes = [s.quote for s in snippets]
+    assert quotes == [f"{LEAD}\n(a) hosting the forum", "(b) chairing working groups", "(c) sharing data on progress."]
+    assert [s.cut for s in snippets] == [True, True, False]
+
+
+def test_a_passage_that_was_not_split_is_left_alone() -> None:
+    alone = StoredChunk("x", f"{LEAD}\n(a) hosting the forum;", {"doc_id": "d", "locator": "¶8", "kind": "paragraph"})
+    composer = ExtractiveComposer(TermWeights([alone]), parts=split_parts(PARTS + [alone]))
+    assert [s.candidate.chunk.id for s in composer.select("roles?", [Candidate(alone, score=1.0)])] == ["x"]
