@@ -93,8 +93,9 @@ class ExtractiveComposer:
                 return Snippet(cand, 0, list_end)
         if cov == 0:
             i, (start, end) = 0, spans[0]
-        # a short best sentence reads better with what follows it: add sentences up to ~CONTEXT_WORDS
-        while len(words(text[start:end])) < CONTEXT_WORDS and i + 1 < len(spans):
+        # a short best sentence reads better with what follows it: add sentences up to ~CONTEXT_WORDS, and
+        # do not stop after a ';' (an inline list '(i) …; (ii) …' goes on to its end when it fits)
+        while (len(words(text[start:end])) < CONTEXT_WORDS or text[:end].rstrip().endswith(";")) and i + 1 < len(spans):
             nxt_end = spans[i + 1][1]
             if len(words(text[start:nxt_end])) > min(budget, CONTEXT_WORDS + 30):
                 break

@@ -72,6 +72,12 @@ def test_a_list_split_across_passages_is_answered_whole(assistant: Assistant) ->
     assert len(answer.answer.split()) <= 130
 
 
+def test_an_inline_list_is_not_stopped_at_a_semicolon(assistant: Assistant) -> None:
+    answer = assistant.answer("What are the six thematic policy domains of the coalition?")
+    assert answer.citations[0].locator == "GB.349/INS/4 ¶35"
+    assert "(i) addressing inequality" in answer.answer and "(vi) reinforcing institutions of social dialogue" in answer.answer
+
+
 def test_follow_up_uses_the_conversation(assistant: Assistant) -> None:
     history = [Turn(role="user", content="How can an organisation join the Coalition?"),
                Turn(role="assistant", content="…")]
