@@ -83,7 +83,7 @@ class ExtractiveComposer:
             return Snippet(cand, 0, len(text))
         spans = sentences(text)
         scored = [(self.weights.coverage(qterms, text_terms(text[a:b])), -i, a, b) for i, (a, b) in enumerate(spans)]
-        _fit, neg_i, start, end = max((cov + self.sentence_weight * cand.sentences.get((a, b), 0.0), neg_i, a, b)
+        _fit, neg_i, start, end = max((cov + self.sentence_weight * cand.sentences.get((a, b), cand.dense), neg_i, a, b)
                                      for cov, neg_i, a, b in scored)
         cov = scored[-neg_i][0]
         i = -neg_i

@@ -30,6 +30,7 @@ from ingest.errors import IndexNotReady
 from ingest.keyword import KeywordIndex
 from ingest.practices import PracticeRecord
 from ingest.sentences import SentenceVectors
+from ingest.sentences import recipe as sentence_recipe
 from ingest.store import ChunkStore, StoredChunk, ids_fingerprint
 
 TOPIC_LIFT = 0.05
@@ -59,7 +60,7 @@ class Assistant:
         if ids_fingerprint(store.all_ids()) != index.fingerprint:
             raise IndexNotReady("the vector and keyword indexes differ (an interrupted ingest?); run `coalition ingest`")
         sentence_vectors = SentenceVectors.load(settings.sentence_path)
-        if (sentence_vectors.fingerprint, sentence_vectors.model) != (index.fingerprint, embedder.name):
+        if (sentence_vectors.fingerprint, sentence_vectors.recipe) != (index.fingerprint, sentence_recipe(embedder.name)):
             raise IndexNotReady("the sentence vectors are not those of this index and model; run `coalition ingest`")
         weights = TermWeights(index.chunks)
         reranker: Reranker = HybridReranker(weights)

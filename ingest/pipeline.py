@@ -168,7 +168,7 @@ class Ingestor:
 
         stored = ids_fingerprint(store.all_ids())
         stale_keyword = keyword.fingerprint(self.settings.keyword_path) != stored
-        stale_sentences = sentences.fingerprint(self.settings.sentence_path) != (stored, self.embedder.name)
+        stale_sentences = sentences.fingerprint(self.settings.sentence_path) != (stored, sentences.recipe(self.embedder.name))
         if stale_keyword or stale_sentences:
             stored_chunks = store.all_chunks()
             if stale_keyword:

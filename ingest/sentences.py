@@ -1,7 +1,9 @@
 """Store stage, sentence side: a vector per sentence of every passage that has more than one.
 
 A long passage's vector blurs what each of its sentences says; the reranker scores a passage by its
-best sentence as well (a one-sentence passage's own vector already is its sentence's). The vectors are
+best sentence as well (a one-sentence passage's own vector already is its sentence's). A section
+passage's first line, its heading, is left out: every part of the section repeats it, so it tells
+them apart from nothing and would lift them all alike. The vectors are
 written beside the BM25 index with a fingerprint of the chunk ids they cover, and rebuilt whenever
 that differs from Chroma's; chunk ids change with their text, so a rebuild embeds only new passages'
 sentences. The swap into place is a rename, so a killed ingest leaves the old file or none.
@@ -20,6 +22,7 @@ import numpy as np
 from ingest.errors import IndexNotReady
 from ingest.store import StoredChunk, ids_fingerprint
 
+VERSION = "2"  # 2: headings left out
 _SENT = re.compile(r"(?<=[.!?;])\s+(?=[A-Z(“\"'])|\n+")
 
 
@@ -45,9 +48,9 @@ class SentenceVectors:
         best = vectors.best(chunk_id, question_vector)   # highest cosine of its sentences, or None
     """
 
-    def __init__(self, owners: list[str], spans: np.ndarray, vectors: np.ndarray, fp: str, model: str) -> None:
+    def __init__(self, owners: list[str], spans: np.ndarray, vectors: np.ndarray, fp: str, recipe: str) -> None:
         self.fingerprint = fp
-        self.model = model
+        self.recipe = recipe
         self.spans = spans
         self.vectors = vectors
         self.rows: dict[str, slice] = {}
@@ -62,7 +65,7 @@ class SentenceVectors:
         try:
             with np.load(path, allow_pickle=False) as data:
                 meta = json.loads(str(data["meta"]))
-                return cls(meta["owners"], data["spans"], data["vectors"], meta["fingerprint"], meta["model"])
+                return cls(meta["owners"], data["spans"], data["vectors"], meta["fingerprint"], meta["recipe"])
         except (OSError, ValueError, KeyError) as exc:
             raise IndexNotReady(f"no sentence vectors at {path}; run `coalition ingest`") from exc
 
@@ -82,32 +85,47 @@ class SentenceVectors:
 
 
 def fingerprint(path: Path) -> tuple[str, str] | None:
-    """(chunk ids fingerprint, model) of the vectors in ``path``."""
+    """(chunk ids fingerprint, recipe) of the vectors in ``path``."""
     try:
         with np.load(path, allow_pickle=False) as data:
             meta = json.loads(str(data["meta"]))
-            return str(meta["fingerprint"]), str(meta["model"])
+            return str(meta["fingerprint"]), str(meta["recipe"])
     except (OSError, ValueError, KeyError):
         return None
 
 
+def recipe(model: str) -> str:
+    """What the vectors depend on besides the chunks: the model and how sentences are chosen."""
+    return f"{model} sentences-v{VERSION}"
+
+
+def body_sentences(chunk: StoredChunk) -> list[tuple[int, int]]:
+    """The spans that get a vector: a multi-line or multi-sentence passage's sentences, less its heading line."""
+    found = sentences(chunk.text)
+    if len(found) < 2:
+        return []
+    headings = json.loads(str(chunk.metadata.get("heading_path", "[]")))
+    a, b = found[0]
+    if headings and chunk.text[a:b].strip() == str(headings[-1]).strip():
+        found = found[1:]
+    return found
+
+
 def build(path: Path, chunks: list[StoredChunk], embed: Callable[[list[str]], np.ndarray], model: str) -> int:
-    """Write the sentence vectors of ``chunks`` by ``model``, reusing those already in ``path`` by the
-    same model; returns how many sentences were embedded."""
+    """Write the sentence vectors of ``chunks`` by ``model``, reusing those already in ``path`` with the
+    same recipe; returns how many sentences were embedded."""
     try:
         previous: SentenceVectors | None = SentenceVectors.load(path)
     except IndexNotReady:
         previous = None
-    if previous is not None and previous.model != model:
+    if previous is not None and previous.recipe != recipe(model):
         previous = None
     owners: list[str] = []
     spans: list[tuple[int, int]] = []
     vectors: dict[int, np.ndarray] = {}
     pending: list[tuple[int, str]] = []
     for chunk in chunks:
-        found = sentences(chunk.text)
-        if len(found) < 2:
-            continue
+        found = body_sentences(chunk)
         old = previous.rows.get(chunk.id) if previous else None
         for j, (a, b) in enumerate(found):
             row = len(owners)
@@ -123,7 +141,7 @@ def build(path: Path, chunks: list[StoredChunk], embed: Callable[[list[str]], np
         vectors.update({row: fresh[i] for i, (row, _) in enumerate(pending)})
     dim = next(iter(vectors.values())).shape[0] if vectors else 0
     matrix = np.vstack([vectors[i] for i in range(len(owners))]) if owners else np.zeros((0, dim), np.float32)
-    meta = {"fingerprint": ids_fingerprint([c.id for c in chunks]), "model": model, "owners": owners}
+    meta = {"fingerprint": ids_fingerprint([c.id for c in chunks]), "recipe": recipe(model), "owners": owners}
     tmp = path.with_name(path.name + ".tmp.npz")
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez(tmp, meta=np.array(json.dumps(meta)), spans=np.array(spans, dtype=np.int32).reshape(-1, 2),

@@ -71,13 +71,16 @@ def test_incremental_reingest_replace_and_delete(tmp_path: Path, embedder: Sente
 
 
 def test_sentence_vectors_are_each_sentences_own(built_settings: Settings, embedder: SentenceTransformerEmbedder) -> None:
-    """A passage's sentence vectors are its sentences' embeddings, in order; one-sentence passages have none."""
+    """A passage's sentence vectors are its sentences' embeddings, in order, less a section's heading line;
+    one-sentence passages have none."""
     vectors = sentences.SentenceVectors.load(built_settings.sentence_path)
     chunks = keyword.KeywordIndex.load(built_settings.keyword_path).chunks
     multi = [c for c in chunks if len(sentences.sentences(c.text)) > 1]
     assert set(vectors.rows) == {c.id for c in multi} and len(multi) < len(chunks)
-    chunk = max(multi, key=lambda c: len(c.text))
-    spans = sentences.sentences(chunk.text)
+    sections = [c for c in multi if c.text.startswith(tuple(f"{h}\n" for h in json.loads(str(c.metadata["heading_path"]))[-1:]))]
+    chunk = max(sections, key=lambda c: len(c.text))  # a section passage: its first line is its heading
+    spans = sentences.body_sentences(chunk)
+    assert spans[0][0] > 0 and spans == sentences.sentences(chunk.text)[1:]  # the heading line is left out
     expected = embedder.embed([chunk.text[a:b] for a, b in spans])
     rows = vectors.rows[chunk.id]
     assert [tuple(s) for s in vectors.spans[rows]] == spans
