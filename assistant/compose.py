@@ -19,8 +19,9 @@ from assistant.text import question_terms, sentences, text_terms, words
 from ingest.store import StoredChunk
 
 CONTEXT_WORDS = 90
-_LIST = re.compile(r"\n(?:\([a-z]{1,4}\)|•|\d{1,2}\.)\s")
-_ITEM = re.compile(r"(?:(?<=\n)|(?<= … ))(?:\([a-z]{1,4}\)|•|\d{1,2}\.)\s")  # an item's label, at a line or after '… '
+_LABEL = r"(?:\([a-z]{1,4}\)|•|\d{1,2}\.)\s"  # '(a) ', '• ', '3. '
+_LIST = re.compile(rf"\n{_LABEL}")
+_ITEM = re.compile(rf"(?:(?<=\n)|(?<= … )){_LABEL}")  # an item's label, at a line or after '… '
 _CLAUSE_END = re.compile(r"[;.]|,\s")
 
 
@@ -61,7 +62,7 @@ class ExtractiveComposer:
         budget = self.max_words - sum(len(words(s.quote)) for s in chosen)
         used = {s.candidate.chunk.id for s in chosen}
         for cand in candidates[1 : self.max_passages + 2]:
-            if len({s.candidate.chunk.id for s in chosen}) >= self.max_passages or budget < 12:
+            if len(used) >= self.max_passages or budget < 12:
                 break
             if cand.score < 0.85 * best.score:
                 break
@@ -73,6 +74,7 @@ class ExtractiveComposer:
             if gain < 0.15 or len(words(snip.quote)) > budget:
                 continue
             chosen.append(snip)
+            used.add(cand.chunk.id)
             covered |= new_terms
             budget -= len(words(snip.quote))
         return chosen

@@ -38,8 +38,12 @@ class Candidate:
     rrf: float = 0.0
     lexical: float = 0.0
     score: float = 0.0
-    sentence: float = 0.0  # cosine of the passage's best sentence (its own cosine when it has one sentence)
     sentences: dict[tuple[int, int], float] = field(default_factory=dict)  # cosine per sentence span, if several
+
+    @property
+    def sentence(self) -> float:
+        """Cosine of the passage's best sentence (its own cosine when it has one sentence)."""
+        return max(self.sentences.values(), default=self.dense)
 
 
 class HybridRetriever:
@@ -148,5 +152,4 @@ class HybridRetriever:
                 cand.dense = float(sim)
                 if self.sentences is not None:
                     cand.sentences = self.sentences.scores(cand.chunk.id, qvec)
-                cand.sentence = max(cand.sentences.values(), default=cand.dense)
         return sorted(fused.values(), key=lambda c: -c.rrf), qvec

@@ -45,7 +45,7 @@ class SentenceVectors:
     Example::
 
         vectors = SentenceVectors.load(settings.sentence_path)
-        best = vectors.best(chunk_id, question_vector)   # highest cosine of its sentences, or None
+        cosines = vectors.scores(chunk_id, question_vector)   # {(start, end): cosine}, empty if one sentence
     """
 
     def __init__(self, owners: list[str], spans: np.ndarray, vectors: np.ndarray, fp: str, recipe: str) -> None:
@@ -68,12 +68,6 @@ class SentenceVectors:
                 return cls(meta["owners"], data["spans"], data["vectors"], meta["fingerprint"], meta["recipe"])
         except (OSError, ValueError, KeyError) as exc:
             raise IndexNotReady(f"no sentence vectors at {path}; run `coalition ingest`") from exc
-
-    def best(self, chunk_id: str, query: np.ndarray) -> float | None:
-        rows = self.rows.get(chunk_id)
-        if rows is None:
-            return None
-        return float((self.vectors[rows] @ query).max())
 
     def scores(self, chunk_id: str, query: np.ndarray) -> dict[tuple[int, int], float]:
         """Cosine of each of the chunk's sentences (by span) with the query; empty for one-sentence chunks."""

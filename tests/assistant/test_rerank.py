@@ -8,7 +8,7 @@ from ingest.store import StoredChunk
 
 
 def _candidate(cid: str, text: str, dense: float, sentence: float) -> Candidate:
-    return Candidate(StoredChunk(cid, text, {"kind": "section"}), dense=dense, sentence=sentence)
+    return Candidate(StoredChunk(cid, text, {"kind": "section"}), dense=dense, sentences={(0, 1): sentence, (2, 3): 0.0})
 
 
 def test_a_passage_whose_one_sentence_answers_is_lifted_over_an_even_one() -> None:
