@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from collections import Counter
 
-from evals.gold import load_gold
+import pytest
+
+from evals.gold import GOLD_DIR, load_gold
 from ingest.manifest import read_manifest
 from ingest.normalize import normalise
 from tests.conftest import CORPUS
 
+HELDOUT_DIR = GOLD_DIR.parent / "heldout"
+SETS = {"gold": (GOLD_DIR, 80), "heldout": (HELDOUT_DIR, 40)}
 
-def test_gold_set_shape() -> None:
-    gold = load_gold()
-    assert len(gold) >= 80
+
+@pytest.mark.parametrize("name", sorted(SETS))
+def test_gold_set_shape(name: str) -> None:
+    folder, at_least = SETS[name]
+    gold = load_gold(folder)
+    assert len(gold) >= at_least
     assert len({g.id for g in gold}) == len(gold)
     personas = Counter(g.persona for g in gold)
     assert set(personas) == {"partner", "staff", "meeting", "out_of_scope", "adversarial"}
@@ -22,12 +29,27 @@ def test_gold_set_shape() -> None:
         assert all(f == f.lower() for f in g.key_facts), g.id
 
 
-def test_every_quote_is_an_exact_substring_of_its_source_file() -> None:
+def test_heldout_questions_are_not_gold_questions() -> None:
+    seen = {g.question.lower() for g in load_gold(GOLD_DIR)}
+    assert not [g.id for g in load_gold(HELDOUT_DIR) if g.question.lower() in seen]
+
+
+@pytest.mark.parametrize("name", sorted(SETS))
+def test_every_quote_is_an_exact_substring_of_its_source_file(name: str) -> None:
     files = {meta.id: CORPUS / name for name, meta in read_manifest(CORPUS / "manifest.toml").items()}
     sources = {doc_id: path.read_text(encoding="utf-8") for doc_id, path in files.items()}
-    for g in load_gold():
+    for g in load_gold(SETS[name][0]):
         for e in g.evidence:
             assert e.doc_id in sources, (g.id, e.doc_id)
             assert e.quote in sources[e.doc_id], (g.id, e.quote)
             assert 8 <= len(e.quote.split()) <= 30, (g.id, e.quote)
             assert normalise(e.quote), g.id
+
+
+@pytest.mark.parametrize("name", sorted(SETS))
+def test_every_key_fact_is_in_a_document_the_question_cites(name: str) -> None:
+    files = {meta.id: CORPUS / fname for fname, meta in read_manifest(CORPUS / "manifest.toml").items()}
+    for g in load_gold(SETS[name][0]):
+        text = " ".join(normalise(files[d].read_text(encoding="utf-8")) for d in {e.doc_id for e in g.evidence})
+        missing = [f for f in g.key_facts if f not in text]
+        assert not missing, (g.id, missing)
