@@ -157,19 +157,25 @@ def facets(records: list[PracticeRecord]) -> dict[str, dict[str, int]]:
 
 _ASKS_FOR_PRACTICES = re.compile(
     r"\b(examples?|good practices?|practices|projects|initiatives|success stories|what have we done|"
-    r"what has \w+ (?:funded|done)|funded|funds?)\b", re.IGNORECASE)
+    r"what has \w+ (?:funded|done))\b", re.IGNORECASE)
+_FUNDING_WORD = re.compile(r"\b(funded|funds?|financed)\b", re.IGNORECASE)
 _QUICK_FACT = re.compile(r"^\W*(how (many|much|often|long)|when|who|where|why)\b", re.IGNORECASE)
+_HOW = re.compile(r"^\W*how\b", re.IGNORECASE)
 _FUNDED = re.compile(r"\b(fund(?:ed|s|ing)?|financ\w*|contribut\w*|support(?:ed)? by)\b", re.IGNORECASE)
 
 
 def practice_request(question: str) -> tuple[str, PracticeFilters] | None:
     """('any examples of social protection in Asia?') → the query and the filters it implies, or None
     when the question does not ask for practices."""
-    if not _ASKS_FOR_PRACTICES.search(question) or _QUICK_FACT.search(question):
+    if _QUICK_FACT.search(question):
         return None  # 'how many ILO projects…?' wants a number from the text, not a list
+    countries = geo.mentioned(question)
+    # 'what did Brazil fund?' asks for projects; 'how will the coalition be funded?' for an explanation
+    funded_by = bool(countries) and bool(_FUNDING_WORD.search(question)) and not _HOW.search(question)
+    if not (_ASKS_FOR_PRACTICES.search(question) or funded_by):
+        return None
     lowered = question.lower()
     f = PracticeFilters()
-    countries = geo.mentioned(question)
     if countries:
         if _FUNDED.search(question):
             f.funder = countries[0]

@@ -159,3 +159,9 @@ def test_exact_scan_and_chroma_query_agree(assistant: Assistant, monkeypatch: py
     assert exact == via_chroma
     filtered = assistant.retriever.retrieve(question, 10, {"doc_type": "web_page"})[0]
     assert filtered and all(c.chunk.metadata["doc_type"] == "web_page" for c in filtered)
+
+
+def test_how_funding_questions_are_answered_not_listed(assistant: Assistant) -> None:
+    answer = assistant.answer("How will the coalition be funded?")
+    assert not answer.answer.startswith("Good practices")
+    assert answer.citations[0].locator == "GB.349/INS/4 ¶48" and "regular programme and budget" in answer.answer

@@ -1,5 +1,8 @@
 """Question analysis that needs no model: answer-type pseudo-terms."""
 
+import pytest
+
+from assistant.practices import practice_request
 from assistant.text import DATE, NUMBER, answer_type_terms, question_terms, text_terms
 
 
@@ -16,3 +19,17 @@ def test_passages_cover_the_answer_type_they_hold() -> None:
     assert NUMBER in text_terms("The group has twelve members.")
     plain = text_terms("Partners may join by writing to the secretariat.")
     assert DATE not in plain and NUMBER not in plain
+
+
+@pytest.mark.parametrize(("question", "lists"), [
+    ("Which projects did Brazil fund?", True),
+    ("what has china funded with the ILO?", True),
+    ("What did China fund?", True),
+    ("Any examples of social protection cooperation between Brazil and India?", True),
+    ("How will the coalition be funded?", False),  # an explanation, not a list of projects
+    ("How do governments fund the ILO?", False),
+    ("How does China fund projects?", True),  # names projects outright
+    ("how many ILO projects are there?", False),  # a number from the text
+])
+def test_which_questions_ask_for_a_list_of_practices(question: str, lists: bool) -> None:
+    assert (practice_request(question) is not None) == lists
