@@ -11,7 +11,7 @@ from collections import Counter
 from typing import Protocol
 
 from assistant.retrieve import Candidate
-from assistant.text import GLOSSARY, question_terms, text_terms
+from assistant.text import GLOSSARY, LIGHT_FACTOR, LIGHT_TERMS, question_terms, text_terms
 from ingest.keyword import passage_context
 from ingest.store import StoredChunk
 
@@ -32,7 +32,8 @@ class TermWeights:
         self.unknown = math.log(1 + n)
 
     def weight(self, term: str) -> float:
-        return self.idf.get(term, self.unknown)
+        weight = self.idf.get(term, self.unknown)
+        return weight * LIGHT_FACTOR if term in LIGHT_TERMS else weight
 
     def coverage(self, query_terms: list[str], text_terms: set[str]) -> float:
         """Share of the question's (IDF-weighted) terms that the text contains."""
@@ -52,7 +53,7 @@ class HybridReranker:
     """Default reranker: ``score = dense + sentence_weight × max(0, best sentence − dense)
     + lexical_weight × coverage`` (a passage whose one sentence answers better than the whole is lifted)."""
 
-    def __init__(self, weights: TermWeights, lexical_weight: float = 0.5, sentence_weight: float = 0.3) -> None:
+    def __init__(self, weights: TermWeights, lexical_weight: float = 0.45, sentence_weight: float = 0.6) -> None:
         self.weights = weights
         self.lexical_weight = lexical_weight
         self.sentence_weight = sentence_weight

@@ -14,7 +14,7 @@ STOPWORDS = frozenset(
     doing have has had having it its it's this that these those there their they them we our us you your i me my
     what which who whom whose when where why how can could should would will shall may might must not no nor so
     than too very just also about into over under again further then once any all both each few more most other
-    some such only own same s t don now please tell give show explain describe say says said list much many
+    some such only own same s t don now please tell give show explain describe say says said list much many since
     coalition global social justice ilo gcsj""".split()
 )
 # "coalition", "social justice" and "ILO" are in nearly every passage: they carry no signal for ranking.
@@ -30,6 +30,15 @@ def words(text: str) -> list[str]:
 @lru_cache(maxsize=8192)
 def stem(word: str) -> str:
     return str(_stemmer.stemWord(word))
+
+
+# Light words: rare in these documents, so their IDF is high, yet in a question they say little
+# ('what commitments does a new partner make?' is about commitments, not making). They still count,
+# at a quarter of their weight.
+LIGHT_TERMS = frozenset(stem(w) for w in
+                        """make made get take use new happen way thing kind type go come know like able
+                        really exactly actually currently""".split())
+LIGHT_FACTOR = 0.25
 
 
 def terms(text: str) -> list[str]:
@@ -88,11 +97,15 @@ _MONTHS = "January|February|March|April|May|June|July|August|September|October|N
 _DATE = re.compile(rf"\b((19|20)\d{{2}}|{_MONTHS}|[Ff]irst half|[Ss]econd half)\b")
 _NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|hundred|thousand|million)\b",
                      re.IGNORECASE)
-DATE, NUMBER = "<date>", "<number>"
+# 'How can we join?' wants the procedure: a sentence opening with its purpose ('To become a partner …,')
+# or saying what one is asked to do ('will be requested to inform …').
+_ASKS_HOW = re.compile(r"^\W*how (can|do|does|should|could|to|may)\b(?!.*\bbe \w+ed\b)", re.IGNORECASE)
+_STEPS = re.compile(r"(?:^|[.:]\s+)To [a-z]+\b[^,.]{0,80},|\b(?:requested|required|invited|asked) to\b")
+DATE, NUMBER, STEPS = "<date>", "<number>", "<steps>"
 
 
 # (pseudo-term, what a question asking for it looks like, what a text holding one looks like)
-_ANSWER_TYPES = ((DATE, _ASKS_WHEN, _DATE), (NUMBER, _ASKS_NUMBER, _NUMBER))
+_ANSWER_TYPES = ((DATE, _ASKS_WHEN, _DATE), (NUMBER, _ASKS_NUMBER, _NUMBER), (STEPS, _ASKS_HOW, _STEPS))
 
 
 def answer_type_terms(question: str) -> list[str]:

@@ -14,9 +14,10 @@ def _candidate(cid: str, text: str, dense: float, sentence: float) -> Candidate:
 def test_a_passage_whose_one_sentence_answers_is_lifted_over_an_even_one() -> None:
     even = _candidate("even", "Partners meet. They talk.", dense=0.50, sentence=0.50)
     sharp = _candidate("sharp", "Partners meet. They pay no fee.", dense=0.48, sentence=0.70)
-    ranked = HybridReranker(TermWeights([]), lexical_weight=0.0).rerank("fees?", [even, sharp])
+    reranker = HybridReranker(TermWeights([]), lexical_weight=0.0)
+    ranked = reranker.rerank("fees?", [even, sharp])
     assert [c.chunk.id for c in ranked] == ["sharp", "even"]
-    assert ranked[0].score == pytest.approx(0.48 + 0.3 * (0.70 - 0.48))
+    assert ranked[0].score == pytest.approx(0.48 + reranker.sentence_weight * (0.70 - 0.48))
 
 
 def test_a_sentence_weaker_than_its_passage_costs_nothing() -> None:

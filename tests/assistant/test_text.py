@@ -3,7 +3,7 @@
 import pytest
 
 from assistant.practices import practice_request
-from assistant.text import DATE, NUMBER, answer_type_terms, question_terms, text_terms
+from assistant.text import DATE, NUMBER, STEPS, answer_type_terms, question_terms, text_terms
 
 
 def test_when_and_how_many_questions_ask_for_a_date_or_a_number() -> None:
@@ -33,3 +33,10 @@ def test_passages_cover_the_answer_type_they_hold() -> None:
 ])
 def test_which_questions_ask_for_a_list_of_practices(question: str, lists: bool) -> None:
     assert (practice_request(question) is not None) == lists
+
+
+def test_how_do_we_questions_ask_for_the_procedure() -> None:
+    assert STEPS in answer_type_terms("How can an organisation join the Coalition?")
+    assert STEPS not in answer_type_terms("How will the coalition be funded?")  # an explanation, not steps
+    assert STEPS in text_terms("To become a partner, interested actors will be requested to inform the secretariat.")
+    assert STEPS not in text_terms("Partners may join the Coalition and support the cause in different ways.")
