@@ -23,6 +23,7 @@ from assistant.models import Answer, Citation, Turn
 from assistant.practices import PracticeFinder, practice_request
 from assistant.rerank import CrossEncoderReranker, HybridReranker, Reranker, TermWeights
 from assistant.retrieve import Candidate, HybridRetriever
+from assistant.spelling import Speller, english_words
 from assistant.text import is_follow_up, sentences, strip_injection, terms
 from coalition.settings import Settings
 from ingest.embed import BatchingEmbedder, Embedder, SentenceTransformerEmbedder
@@ -69,7 +70,8 @@ class Assistant:
         generator = None
         if settings.llm_url:
             generator = OpenAIGenerator(settings)
-        retriever = HybridRetriever(store, index, BatchingEmbedder(embedder), sentence_vectors)  # questions share a pass
+        speller = Speller([c.text for c in index.chunks], english_words())
+        retriever = HybridRetriever(store, index, BatchingEmbedder(embedder), sentence_vectors, speller)  # questions share a pass
         embedder.embed(["warm up"])  # the first question is as fast as the hundredth
         practices = PracticeFinder.load(settings, retriever.embedder)
         composer = ExtractiveComposer(weights, settings.max_answer_words, parts=split_parts(index.chunks))
@@ -89,6 +91,7 @@ class Assistant:
         started = time.perf_counter()
         question = self._check(question)
         cleaned, injected = strip_injection(question)
+        cleaned = self.retriever.speller.fix(cleaned)  # 'partnrs' → 'partners'; 'Germany' stays
         query = cleaned
         previous = [t.content for t in history or [] if t.role == "user"]
         if previous and is_follow_up(cleaned):
