@@ -1,15 +1,13 @@
 """Retrieve stage: dense (Chroma) and BM25 (bm25s) in parallel, fused by reciprocal rank fusion.
 
-Misspelt query words are mapped to the nearest corpus word before BM25 sees them (the dense side
-copes with typos on its own). Metadata filters apply to both sides. Each candidate also gets the
+Query words the corpus lacks are mapped to the nearest corpus word before BM25 and the encoder see
+them (``assistant/spelling.py``). Metadata filters apply to both sides. Each candidate also gets the
 cosine of its best sentence (ingest stores a vector per sentence of multi-sentence passages), which
 the reranker uses: a long passage's own vector blurs the one sentence that answers.
 """
 
 from __future__ import annotations
 
-import difflib
-import math
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +15,8 @@ from typing import Any
 import numpy as np
 
 from assistant.errors import BadQuestion
-from assistant.text import STOPWORDS, expansions, words
+from assistant.spelling import Speller
+from assistant.text import expansions
 from ingest import geo, themes
 from ingest.embed import Embedder
 from ingest.keyword import KeywordIndex
@@ -50,7 +49,7 @@ class HybridRetriever:
     """Example: ``HybridRetriever(store, index, embedder).retrieve("membership fees", k=20)``."""
 
     def __init__(self, store: ChunkStore, index: KeywordIndex, embedder: Embedder,
-                 sentences: SentenceVectors | None = None) -> None:
+                 sentences: SentenceVectors | None = None, speller: Speller | None = None) -> None:
         self.store = store
         self.sentences = sentences
         self.index = index
@@ -58,35 +57,11 @@ class HybridRetriever:
         self.position = {c.id: i for i, c in enumerate(index.chunks)}
         vectors = store.embeddings([c.id for c in index.chunks])
         self.vectors = np.vstack([vectors[c.id] for c in index.chunks]) if index.chunks else np.zeros((0, 384))
-        self.vocabulary = sorted({w for c in index.chunks for w in words(c.text) if len(w) > 3})
-        self._known = set(self.vocabulary) | STOPWORDS
-        self._by_length: dict[int, list[str]] = {}
-        for w in self.vocabulary:
-            self._by_length.setdefault(len(w), []).append(w)
-        self._corrections: dict[str, str | None] = {}
+        self.speller = speller or Speller([c.text for c in index.chunks])
+        # which chunk (by position) each stored sentence belongs to: sentence-level dense retrieval
+        self._sentence_owner = np.array([self.position.get(o, -1) for o in sentences.owners] if sentences else [], dtype=np.int64)
         self.values = {key: {str(c.metadata.get(key, "")) for c in index.chunks} - {""} for key in FILTER_KEYS if key != "theme"}
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="retrieve")
-
-    def correct(self, query: str) -> str:
-        """The query with unknown words replaced by their closest corpus word ('coalitoin' → 'coalition')."""
-        out = []
-        for word in query.split():
-            bare = word.strip("?!.,;:\"'()").lower()
-            if len(bare) > 3 and bare.isalpha() and bare not in self._known:
-                word = self._closest(bare) or word
-            out.append(word)
-        return " ".join(out)
-
-    def _closest(self, word: str) -> str | None:
-        if word not in self._corrections:
-            # a ratio ≥ 0.74 needs the shorter word to be ≥ 0.587 of the longer: only those lengths are tried
-            lo, hi = math.ceil(0.587 * len(word)), math.floor(len(word) / 0.587)
-            pool = [w for n in range(lo, hi + 1) for w in self._by_length.get(n, ())]
-            match = difflib.get_close_matches(word, pool, n=1, cutoff=0.74)
-            if len(self._corrections) > 50_000:
-                self._corrections.clear()
-            self._corrections[word] = match[0] if match else None
-        return self._corrections[word]
 
     def check_filters(self, filters: dict[str, str] | None) -> dict[str, str | bool]:
         clean: dict[str, str | bool] = {}
@@ -121,9 +96,22 @@ class HybridRetriever:
         top = np.argsort(-sims)[:k]
         return [(self.index.chunks[i].id, float(sims[i])) for i in top if np.isfinite(sims[i])]
 
+    def _best_sentences(self, qvec: np.ndarray, k: int, mask: np.ndarray | None) -> list[tuple[str, float]]:
+        """Chunks ranked by their best sentence's cosine: a list item or one sentence of a long passage
+        can match a question that the passage as a whole does not ('Can enterprises join?' → ¶19 (e))."""
+        if self.sentences is None or not len(self._sentence_owner):
+            return []
+        best = np.full(len(self.index.chunks), -np.inf, dtype=np.float32)
+        known = self._sentence_owner >= 0
+        np.maximum.at(best, self._sentence_owner[known], (self.sentences.vectors @ qvec)[known])
+        if mask is not None:
+            best = np.where(mask, best, -np.inf)
+        top = np.argsort(-best)[:k]
+        return [(self.index.chunks[i].id, float(best[i])) for i in top if np.isfinite(best[i])]
+
     def retrieve(self, query: str, k: int = 20, filters: dict[str, str] | None = None) -> tuple[list[Candidate], np.ndarray]:
         clean = self.check_filters(filters)
-        corrected = self.correct(query)
+        corrected = self.speller.fix(query)
         where: dict[str, Any] | None = None
         if len(clean) == 1:
             where = dict(clean)
@@ -137,10 +125,11 @@ class HybridRetriever:
         qvec = self.embedder.embed([corrected])[0]
         dense_hits = self._dense(qvec, k, where, mask)
         fused: dict[str, Candidate] = {}
-        for rank, (cid, _sim) in enumerate(dense_hits):
-            if cid in self.index.by_id:
-                cand = fused.setdefault(cid, Candidate(self.index.by_id[cid]))
-                cand.rrf += 1.0 / (RRF_K + rank + 1)
+        for hits in (dense_hits, self._best_sentences(qvec, k, mask)):
+            for rank, (cid, _sim) in enumerate(hits):
+                if cid in self.index.by_id:
+                    cand = fused.setdefault(cid, Candidate(self.index.by_id[cid]))
+                    cand.rrf += 1.0 / (RRF_K + rank + 1)
         for rank, (cid, score) in enumerate(keyword_hits.result()):
             cand = fused.setdefault(cid, Candidate(self.index.by_id[cid]))
             cand.bm25 = score

@@ -22,7 +22,7 @@ import numpy as np
 from ingest.errors import IndexNotReady
 from ingest.store import StoredChunk, ids_fingerprint
 
-VERSION = "2"  # 2: headings left out
+VERSION = "3c"  # 2: headings left out; 3: embedded with heading and list lead-in
 _SENT = re.compile(r"(?<=[.!?;])\s+(?=[A-Z(“\"'])|\n+")
 
 
@@ -53,6 +53,7 @@ class SentenceVectors:
         self.recipe = recipe
         self.spans = spans
         self.vectors = vectors
+        self.owners = owners
         self.rows: dict[str, slice] = {}
         start = 0
         for i in range(1, len(owners) + 1):
@@ -75,7 +76,11 @@ class SentenceVectors:
         if rows is None:
             return {}
         sims = self.vectors[rows] @ query
-        return {(int(a), int(b)): float(s) for (a, b), s in zip(self.spans[rows], sims, strict=True)}
+        out: dict[tuple[int, int], float] = {}
+        for (a, b), sim in zip(self.spans[rows], sims, strict=True):  # a list item has two vectors: alone, in context
+            key = (int(a), int(b))
+            out[key] = max(out.get(key, -1.0), float(sim))
+        return out
 
 
 def fingerprint(path: Path) -> tuple[str, str] | None:
@@ -105,6 +110,38 @@ def body_sentences(chunk: StoredChunk) -> list[tuple[int, int]]:
     return found
 
 
+_LABEL = re.compile(r"^\s*(?:[-•●▪]\s*|\(?[a-z]\)\s*|\(?[ivx]+\)\s*|\d+\.\s+)")
+_CONTINUED = re.compile(r"^(.*?:)\s*…")  # 'The Group will be composed of: … (h) …' (a list's later part)
+CONTEXT_ALL = False
+
+
+def embedding_texts(chunk: StoredChunk, spans: list[tuple[int, int]]) -> list[str]:
+    """What each sentence is embedded as: a list item with its lead-in and the section's heading in front
+    ('Partnership in the Coalition. Partners will include: enterprises and company foundations, …'), since
+    an item alone ('(e) enterprises and company foundations…') says nothing of what it is an item of."""
+    if not spans:
+        return []
+    headings = json.loads(str(chunk.metadata.get("heading_path", "[]")))
+    heading = str(headings[-1]).strip() if headings else ""
+    first = chunk.text[spans[0][0] : spans[0][1]].strip()
+    continued = _CONTINUED.match(first)
+    lead = first if first.endswith(":") else (continued.group(1) if continued else "")
+    out = []
+    for i, (a, b) in enumerate(spans):
+        text = chunk.text[a:b].strip()
+        if i == 0 and lead == first:
+            out.append(text if not heading else f"{heading}. {text}")
+            continue
+        if not (lead or CONTEXT_ALL):
+            out.append(text)
+            continue
+        item = _LABEL.sub("", text) if lead else text
+        if continued and i == 0:
+            item = _LABEL.sub("", first[continued.end():].strip())
+        out.append(" ".join(x for x in (f"{heading}." if heading else "", lead, item) if x))
+    return out
+
+
 def build(path: Path, chunks: list[StoredChunk], embed: Callable[[list[str]], np.ndarray], model: str) -> int:
     """Write the sentence vectors of ``chunks`` by ``model``, reusing those already in ``path`` with the
     same recipe; returns how many sentences were embedded."""
@@ -120,15 +157,18 @@ def build(path: Path, chunks: list[StoredChunk], embed: Callable[[list[str]], np
     pending: list[tuple[int, str]] = []
     for chunk in chunks:
         found = body_sentences(chunk)
+        texts = [(span, text) for span, text in zip(found, [chunk.text[a:b] for a, b in found], strict=True)]
+        texts += [(span, text) for span, text in zip(found, embedding_texts(chunk, found), strict=True)
+                  if text != chunk.text[span[0]:span[1]]]
         old = previous.rows.get(chunk.id) if previous else None
-        for j, (a, b) in enumerate(found):
+        for j, ((a, b), text) in enumerate(texts):
             row = len(owners)
             owners.append(chunk.id)
             spans.append((a, b))
-            if previous is not None and old is not None and old.stop - old.start == len(found):  # same text
+            if previous is not None and old is not None and old.stop - old.start == len(texts):  # same text
                 vectors[row] = previous.vectors[old.start + j]
             else:
-                pending.append((row, chunk.text[a:b]))
+                pending.append((row, text))
     pending.sort(key=lambda rt: len(rt[1]))  # batches of like lengths pad little
     if pending:
         fresh = embed([text for _, text in pending])

@@ -83,11 +83,34 @@ def test_sentence_vectors_are_each_sentences_own(built_settings: Settings, embed
     assert spans[0][0] > 0 and spans == sentences.sentences(chunk.text)[1:]  # the heading line is left out
     expected = embedder.embed([chunk.text[a:b] for a, b in spans])
     rows = vectors.rows[chunk.id]
-    assert [tuple(s) for s in vectors.spans[rows]] == spans
-    assert np.allclose(vectors.vectors[rows], expected, atol=1e-4)
+    plain = slice(rows.start, rows.start + len(spans))  # a list's items follow, embedded with their lead-in
+    assert [tuple(s) for s in vectors.spans[plain]] == spans
+    assert np.allclose(vectors.vectors[plain], expected, atol=1e-4)
     scores = vectors.scores(chunk.id, expected[-1])
     assert max(scores, key=lambda span: scores[span]) == spans[-1]
     assert max(scores.values()) == pytest.approx(1.0, abs=1e-4)
+
+
+def test_list_items_also_get_a_vector_with_their_lead_in(built_settings: Settings,
+                                                        embedder: SentenceTransformerEmbedder) -> None:
+    """'(e) enterprises and company foundations…' alone does not say what it is an item of: it gets a
+    second vector as 'Partnership in the Coalition. Partners will include: enterprises and …', and a
+    span scores the better of its two."""
+    vectors = sentences.SentenceVectors.load(built_settings.sentence_path)
+    chunk = next(c for c in keyword.KeywordIndex.load(built_settings.keyword_path).chunks
+                 if c.text.startswith("Partners will include:"))
+    spans = sentences.body_sentences(chunk)
+    texts = sentences.embedding_texts(chunk, spans)
+    item = next(i for i, (a, b) in enumerate(spans) if chunk.text[a:b].startswith("(e) enterprises"))
+    assert texts[item].startswith("Partnership in the Coalition. Partners will include: enterprises and company")
+    rows = vectors.rows[chunk.id]
+    assert rows.stop - rows.start == 2 * len(spans)  # the lead-in itself, too, with its heading
+    in_context = embedder.embed([texts[item]])[0]
+    assert np.allclose(vectors.vectors[rows.start + len(spans) + item], in_context, atol=1e-4)
+    question = embedder.embed(["Can enterprises join the coalition?"])[0]
+    alone = float(embedder.embed([chunk.text[slice(*spans[item])]])[0] @ question)
+    assert vectors.scores(chunk.id, question)[spans[item]] == pytest.approx(max(alone, float(in_context @ question)), abs=1e-4)
+    assert float(in_context @ question) > alone
 
 
 def test_answering_refuses_sentence_vectors_of_another_index(tmp_path: Path, built_settings: Settings,
