@@ -93,6 +93,8 @@ class ExtractiveComposer:
             list_end = _list_end(text)
             if (i == 0 or start < list_end) and len(words(text[:list_end])) <= max(budget, 90):
                 return Snippet(cand, 0, list_end)
+            if start >= list_end and _LIST.search(text[:start]) and len(words(text[:end])) <= budget:
+                return Snippet(cand, 0, end)  # a sentence after a list ('these commitments may vary') with the list
         if cov == 0:
             i, (start, end) = 0, spans[0]
         # a short best sentence reads better with what follows it: add sentences up to ~CONTEXT_WORDS, and
