@@ -22,7 +22,7 @@ import numpy as np
 from ingest.errors import IndexNotReady
 from ingest.store import StoredChunk, ids_fingerprint
 
-VERSION = "3c"  # 2: headings left out; 3: embedded with heading and list lead-in
+VERSION = "3"  # 2: headings left out; 3: list items also embedded with heading and lead-in
 _SENT = re.compile(r"(?<=[.!?;])\s+(?=[A-Z(“\"'])|\n+")
 
 
@@ -112,34 +112,24 @@ def body_sentences(chunk: StoredChunk) -> list[tuple[int, int]]:
 
 _LABEL = re.compile(r"^\s*(?:[-•●▪]\s*|\(?[a-z]\)\s*|\(?[ivx]+\)\s*|\d+\.\s+)")
 _CONTINUED = re.compile(r"^(.*?:)\s*…")  # 'The Group will be composed of: … (h) …' (a list's later part)
-CONTEXT_ALL = False
 
 
 def embedding_texts(chunk: StoredChunk, spans: list[tuple[int, int]]) -> list[str]:
-    """What each sentence is embedded as: a list item with its lead-in and the section's heading in front
-    ('Partnership in the Coalition. Partners will include: enterprises and company foundations, …'), since
-    an item alone ('(e) enterprises and company foundations…') says nothing of what it is an item of."""
+    """What each sentence is embedded as, in context: in a list passage an item comes after the section's
+    heading and the list's lead-in ('Partnership in the Coalition. Partners will include: enterprises and
+    company foundations, …'), since an item alone ('(e) enterprises and company foundations…') says nothing
+    of what it is an item of. Other sentences are embedded as they are."""
     if not spans:
         return []
-    headings = json.loads(str(chunk.metadata.get("heading_path", "[]")))
-    heading = str(headings[-1]).strip() if headings else ""
     first = chunk.text[spans[0][0] : spans[0][1]].strip()
     continued = _CONTINUED.match(first)
     lead = first if first.endswith(":") else (continued.group(1) if continued else "")
-    out = []
-    for i, (a, b) in enumerate(spans):
-        text = chunk.text[a:b].strip()
-        if i == 0 and lead == first:
-            out.append(text if not heading else f"{heading}. {text}")
-            continue
-        if not (lead or CONTEXT_ALL):
-            out.append(text)
-            continue
-        item = _LABEL.sub("", text) if lead else text
-        if continued and i == 0:
-            item = _LABEL.sub("", first[continued.end():].strip())
-        out.append(" ".join(x for x in (f"{heading}." if heading else "", lead, item) if x))
-    return out
+    if not lead:
+        return [chunk.text[a:b] for a, b in spans]
+    headings = json.loads(str(chunk.metadata.get("heading_path", "[]")))
+    heading = f"{str(headings[-1]).strip()}." if headings else ""
+    items = [first[continued.end() :] if continued else ""] + [chunk.text[a:b] for a, b in spans[1:]]
+    return [f"{heading} {lead} {_LABEL.sub('', item.strip())}".strip() for item in items]
 
 
 def build(path: Path, chunks: list[StoredChunk], embed: Callable[[list[str]], np.ndarray], model: str) -> int:
