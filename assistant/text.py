@@ -57,6 +57,8 @@ _GLOSSARY_WORDS = {
     "fee": "fees costs",
     "pay": "fees costs borne",
     "price": "fees costs",
+    "charge": "fees costs",
+    "subscription": "fees costs",
     "sit": "composed members",
     "compose": "composed members",
     "eligible": "include partners",
@@ -94,7 +96,8 @@ _ASKS_WHEN = re.compile(r"^\W*(when|what date|what year|which year|by when|since
 _ASKS_NUMBER = re.compile(r"^\W*(how (many|much|big|large|long)|what (amount|number|budget))\b", re.IGNORECASE)
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 # Month names only capitalised: 'partners may join' holds no date.
-_DATE = re.compile(rf"\b((19|20)\d{{2}}|{_MONTHS}|[Ff]irst half|[Ss]econd half)\b")
+# A year that names a plan ('the 2030 Agenda', 'Agenda 2030') is not a date.
+_DATE = re.compile(rf"\b((?<!Agenda )(19|20)\d{{2}}(?! Agenda)|{_MONTHS}|[Ff]irst half|[Ss]econd half)\b")
 _NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|hundred|thousand|million)\b",
                      re.IGNORECASE)
 # 'How can we join?' wants the procedure: a sentence opening with its purpose ('To become a partner …,')

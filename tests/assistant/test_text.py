@@ -17,6 +17,8 @@ def test_passages_cover_the_answer_type_they_hold() -> None:
     assert DATE in text_terms("The Coalition was launched in June 2023 at the Conference.")
     assert NUMBER in text_terms("It has over 300 partners.")
     assert NUMBER in text_terms("The group has twelve members.")
+    assert DATE not in text_terms("Social justice is at the core of the 2030 Agenda for Sustainable Development.")
+    assert DATE in text_terms("The first report is planned for publication in 2025.")
     plain = text_terms("Partners may join by writing to the secretariat.")
     assert DATE not in plain and NUMBER not in plain
 
