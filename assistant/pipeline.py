@@ -163,13 +163,13 @@ class Assistant:
         listed: list[Candidate] = []
         for hit in hits[:5]:
             record = hit.record
-            chunk = self.retriever.index.by_id.get(record.chunk_ids[0])
+            chunk = self._closest_chunk(record, qvec)
             if chunk is None:
                 continue
             n = len(citations) + 1
             spans = sentences(chunk.text)
             quote = chunk.text[spans[0][0] : spans[min(1, len(spans) - 1)][1]].strip() if spans else chunk.text
-            lines.append(f"{n}. {_practice_line(record)} [{n}]")
+            lines.append(f"{n}. {_practice_line(record, chunk)} [{n}]")
             citations.append(citation_for(n, Candidate(chunk, score=hit.score), quote))
             listed.append(Candidate(chunk, score=hit.score))
         if not citations:
@@ -179,6 +179,14 @@ class Assistant:
         text = f"Good practices in the documents{more}:\n" + "\n".join(lines)
         seen = {c.chunk.id for c in listed}
         return Answer(answer=text, abstained=False, citations=citations), listed + [c for c in ranked if c.chunk.id not in seen]
+
+    def _closest_chunk(self, record: PracticeRecord, qvec: np.ndarray | None) -> StoredChunk | None:
+        """The record's passage closest to the question: a country's row has one per thematic column, and
+        'what has Turkey done for gender equality?' is answered by its column 4, not its column 1."""
+        chunks = [c for c in (self.retriever.index.by_id.get(cid) for cid in record.chunk_ids) if c is not None]
+        if qvec is None or len(chunks) < 2 or record.kind == "project":  # a project is cited from its opening
+            return chunks[0] if chunks else None
+        return max(chunks, key=lambda c: float(self.retriever.vectors[self.retriever.position[c.id]] @ qvec))
 
     def _continue_topic(self, previous: str, ranked: list[Candidate]) -> None:
         """A follow-up stays on the topic of the question before it: passages under the same heading as
@@ -228,10 +236,12 @@ class Assistant:
         return f"{ABSTAIN} The nearest topics they do cover: " + "; ".join(topics[:3]) + "."
 
 
-def _practice_line(record: PracticeRecord) -> str:
-    """'Title (2014–2024; Brazil-funded; USD 8,000,000)' for projects; 'Kuwait: first sentence…' for rows."""
+def _practice_line(record: PracticeRecord, chunk: StoredChunk) -> str:
+    """'Title (2014–2024; Brazil-funded; USD 8,000,000)' for projects; for a country's row, the cell cited
+    ('Turkey — thematic area 4: …: Advancing gender equality…')."""
     if record.kind != "project":
-        return f"{record.title}: {record.summary[:160].rstrip()}{'…' if len(record.summary) > 160 else ''}"
+        text = " ".join(chunk.text.split()) if len(record.chunk_ids) > 1 else f"{record.title}: {record.summary}"
+        return f"{text[:200].rstrip()}{'…' if len(text) > 200 else ''}"
     facts = []
     if record.year_from and str(record.year_from) not in record.title:
         facts.append(f"{record.year_from}–{record.year_to}" if record.year_to != record.year_from else str(record.year_from))

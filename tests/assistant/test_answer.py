@@ -166,3 +166,9 @@ def test_how_funding_questions_are_answered_not_listed(assistant: Assistant) -> 
     answer = assistant.answer("How will the coalition be funded?")
     assert not answer.answer.startswith("Good practices")
     assert answer.citations[0].locator == "GB.349/INS/4 ¶48" and "regular programme and budget" in answer.answer
+
+
+def test_a_country_is_answered_from_the_column_the_question_is_about(assistant: Assistant) -> None:
+    answer = assistant.answer("What has Turkey done for gender equality?")
+    assert "Turkey › thematic area 4" in answer.citations[0].locator
+    assert "preventing violence against women" in answer.answer
