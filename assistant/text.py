@@ -42,8 +42,13 @@ LIGHT_FACTOR = 0.25
 
 
 def terms(text: str) -> list[str]:
-    """Content terms, stemmed: 'commitments' and 'commit' meet."""
-    return [stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 1]
+    """Content terms, stemmed: 'commitments' and 'commit' meet. A hyphenated word also gives its parts
+    ('country-by-country' meets 'countries', 'two-year' meets 'year')."""
+    out = []
+    for w in words(text):
+        parts = w.split("-") if "-" in w else []
+        out += [stem(x) for x in (w, *parts) if x not in STOPWORDS and len(x) > 1]
+    return out
 
 
 # How people ask → how the documents say it. A question term also counts as covered by these words
@@ -58,6 +63,9 @@ _GLOSSARY_WORDS = {
     "pay": "fees costs borne",
     "price": "fees costs",
     "charge": "fees costs",
+    "term": "serve period",
+    "rank": "benchmarking index",
+    "fund": "support contribution",
     "subscription": "fees costs",
     "sit": "composed members",
     "compose": "composed members",
@@ -80,11 +88,20 @@ _WHO_MAY = re.compile(r"^\W*(?:(?:who|which \w+)\b.*\b(?:can|may|could|allowed|e
                       r"(?:can|may|could) \w+(?: \w+)? (?:join|become|be a|take part))\b", re.IGNORECASE)
 
 
+# Phrasal verbs the documents put in one word ('when will the group be set up?' → 'established').
+_PHRASES = {"set up": "establish", "take part": "participate", "sign up": "join"}
+_PHRASE = re.compile(r"\b(" + "|".join(_PHRASES) + r")\b", re.IGNORECASE)
+
+
+def plain_words(question: str) -> str:
+    return _PHRASE.sub(lambda m: _PHRASES[m.group(1).lower()], question)
+
+
 def question_terms(question: str) -> list[str]:
     """The question's terms, plus 'expect' when it asks what one must do (the documents word duties as
     'will be expected to'; stopword modals like 'must' would otherwise leave no trace), and 'include'
     when it asks who may do something (they list who 'will include')."""
-    found = terms(question)
+    found = terms(plain_words(question))
     if _OBLIGATION.search(question) and _WH_WHAT.match(question):  # 'do we have to…?' asks whether, not what
         found.append(stem("expected"))
     if _WHO_MAY.search(question):  # 'who can be a partner?': the documents list who 'will include'
@@ -122,9 +139,9 @@ def text_terms(text: str) -> set[str]:
 
 
 def expansions(text: str) -> list[str]:
-    """Document words for the question's terms ('commit' → expected, undertake, adherence)."""
-    out: list[str] = []
-    for term in terms(text):
+    """Document words for the question's terms ('commit' → expected, undertake, adherence; 'set up' → establish)."""
+    out: list[str] = [_PHRASES[m.lower()] for m in _PHRASE.findall(text)]
+    for term in terms(plain_words(text)):
         for word in _GLOSSARY_WORDS.get(next((k for k in _GLOSSARY_WORDS if stem(k) == term), ""), "").split():
             if word not in out:
                 out.append(word)
