@@ -368,9 +368,10 @@ class SectionReader:
         while i < len(lines) and not MD_HEADING.match(lines[i].text) and not footnote(lines[i]):
             if lines[i].blank:
                 j = _next_text(lines, i)
-                if not (builder and j is not None and lines[j].text.strip()[:1].islower()):
+                runs_on = i > 0 and lines[i - 1].text.rstrip().endswith(",")  # '… stating,' ⏎ “Joining …”
+                if not (builder and j is not None and (lines[j].text.strip()[:1].islower() or runs_on)):
                     break
-                i = j  # a sentence broken by a page break goes on after the blank lines
+                i = j  # a sentence broken by a page break (or a quote's lead-in) goes on after the blank lines
             line = lines[i]
             nxt = lines[i + 1] if i + 1 < len(lines) else None
             if "\t" in line.text.strip():

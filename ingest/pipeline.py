@@ -31,7 +31,7 @@ from ingest.models import Document, content_hash
 from ingest.store import ChunkStore, ids_fingerprint
 from ingest.themes import THEMES, THEMES_VERSION, ThemeTagger, theme_metadata
 
-CHUNKER_VERSION = "5"  # 5: theme tags in chunk metadata
+CHUNKER_VERSION = "6"  # 5: theme tags in chunk metadata; 6: a paragraph ending in a comma runs on
 
 Progress = Callable[[str, int, int], None]  # (what, done, total)
 

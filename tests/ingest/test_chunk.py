@@ -69,6 +69,11 @@ def test_success_story_and_table_row_are_their_own_chunks(chunks_by_doc: dict[st
     assert {c.locator.split(":")[0] for c in steps} == {f"Step #{n}" for n in range(1, 12)}
 
 
+def test_a_quote_stays_with_the_sentence_that_introduces_it(chunks_by_doc: dict[str, list[Chunk]]) -> None:
+    (said,) = [c for c in chunks_by_doc["industriall-joins"] if "expressed enthusiasm" in c.text]
+    assert "stating, \"Joining the Global Coalition for Social Justice is a natural extension" in said.text
+
+
 def test_chunks_fit_the_model_and_long_ones_keep_their_locator(
     chunks_by_doc: dict[str, list[Chunk]], embedder: SentenceTransformerEmbedder
 ) -> None:
