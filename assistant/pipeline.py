@@ -26,6 +26,7 @@ from assistant.retrieve import Candidate, HybridRetriever
 from assistant.spelling import Speller, english_words
 from assistant.text import is_follow_up, sentences, strip_injection, terms
 from coalition.settings import Settings
+from ingest import geo
 from ingest.embed import BatchingEmbedder, Embedder, SentenceTransformerEmbedder
 from ingest.errors import IndexNotReady
 from ingest.keyword import KeywordIndex
@@ -50,6 +51,7 @@ class Assistant:
         self.reranker = reranker
         self.composer = composer
         self.generator = generator
+        self._countries: set[str] | None = None  # countries the documents mention, found on first use
 
     @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder | None = None) -> Assistant:
@@ -124,9 +126,10 @@ class Assistant:
             listed[0].timings_ms = timings | {"total": _ms(started)}
             return listed
 
-        if self._too_weak(ranked) or (injected and not terms(cleaned)):
+        unknown = self._unknown_countries(cleaned)
+        if unknown or self._too_weak(ranked) or (injected and not terms(cleaned)):
             timings["total"] = _ms(started)
-            return Answer(answer=self._abstain_text(ranked), abstained=True, timings_ms=timings), ranked
+            return Answer(answer=self._abstain_text(ranked, unknown), abstained=True, timings_ms=timings), ranked
 
         t = time.perf_counter()
         snippets = self.composer.select(focus, ranked)
@@ -225,15 +228,24 @@ class Assistant:
         best, s = ranked[0], self.settings
         return best.score < s.abstain_below or (best.lexical < s.abstain_weak_lexical and best.dense < s.abstain_weak_dense)
 
-    def _abstain_text(self, ranked: list[Candidate]) -> str:
+    def _unknown_countries(self, question: str) -> list[str]:
+        """The countries a question names when the documents mention none of them ('the minimum wage in
+        Germany?'): passages about other countries must not answer it."""
+        named = geo.mentioned(question)
+        if self._countries is None:
+            self._countries = {name for c in self.chunks for name in geo.mentioned(c.text)}
+        return [] if not named or set(named) & self._countries else named
+
+    def _abstain_text(self, ranked: list[Candidate], unknown: list[str] | None = None) -> str:
+        lead = f"The coalition documents don't say anything about {' or '.join(unknown)}." if unknown else ABSTAIN
         topics: list[str] = []
         for cand in ranked[:6]:
             name = display_locator(cand.chunk)
             if name not in topics:
                 topics.append(name)
         if not topics:
-            return ABSTAIN
-        return f"{ABSTAIN} The nearest topics they do cover: " + "; ".join(topics[:3]) + "."
+            return lead
+        return f"{lead} The nearest topics they do cover: " + "; ".join(topics[:3]) + "."
 
 
 def _practice_line(record: PracticeRecord, chunk: StoredChunk) -> str:

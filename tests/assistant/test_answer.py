@@ -172,3 +172,9 @@ def test_a_country_is_answered_from_the_column_the_question_is_about(assistant: 
     answer = assistant.answer("What has Turkey done for gender equality?")
     assert "Turkey › thematic area 4" in answer.citations[0].locator
     assert "preventing violence against women" in answer.answer
+
+
+def test_a_country_the_documents_never_mention_is_declined_by_name(assistant: Assistant) -> None:
+    answer = assistant.answer("What is the unemployment rate in Spain this year?")
+    assert answer.abstained and answer.answer.startswith("The coalition documents don't say anything about Spain.")
+    assert not assistant.answer("What is Kenya doing on social protection?").abstained  # Kenya is in Table 2
