@@ -21,10 +21,10 @@ from assistant.errors import BadQuestion
 from assistant.generate import OpenAIGenerator
 from assistant.models import Answer, Citation, Turn
 from assistant.practices import PracticeFinder, practice_request
-from assistant.rerank import CrossEncoderReranker, HybridReranker, Reranker, TermWeights
+from assistant.rerank import LEXICAL_WEIGHT, CrossEncoderReranker, HybridReranker, Reranker, TermWeights, passage_words
 from assistant.retrieve import Candidate, HybridRetriever
 from assistant.spelling import Speller, english_words
-from assistant.text import is_follow_up, sentences, strip_injection, terms
+from assistant.text import is_follow_up, question_terms, sentences, strip_injection, terms, text_terms
 from coalition.settings import Settings
 from ingest import geo
 from ingest.embed import BatchingEmbedder, Embedder, SentenceTransformerEmbedder
@@ -166,7 +166,7 @@ class Assistant:
         listed: list[Candidate] = []
         for hit in hits[:5]:
             record = hit.record
-            chunk = self._closest_chunk(record, qvec)
+            chunk = self._closest_chunk(record, question, qvec)
             if chunk is None:
                 continue
             n = len(citations) + 1
@@ -183,13 +183,20 @@ class Assistant:
         seen = {c.chunk.id for c in listed}
         return Answer(answer=text, abstained=False, citations=citations), listed + [c for c in ranked if c.chunk.id not in seen]
 
-    def _closest_chunk(self, record: PracticeRecord, qvec: np.ndarray | None) -> StoredChunk | None:
+    def _closest_chunk(self, record: PracticeRecord, question: str, qvec: np.ndarray | None) -> StoredChunk | None:
         """The record's passage closest to the question: a country's row has one per thematic column, and
         'what has Turkey done for gender equality?' is answered by its column 4, not its column 1."""
         chunks = [c for c in (self.retriever.index.by_id.get(cid) for cid in record.chunk_ids) if c is not None]
         if qvec is None or len(chunks) < 2 or record.kind == "project":  # a project is cited from its opening
             return chunks[0] if chunks else None
-        return max(chunks, key=lambda c: float(self.retriever.vectors[self.retriever.position[c.id]] @ qvec))
+        qterms = question_terms(question)
+        weights = self.composer.weights
+
+        def fit(chunk: StoredChunk) -> float:  # the reranker's blend: cosine plus term coverage (column names too)
+            cosine = float(self.retriever.vectors[self.retriever.position[chunk.id]] @ qvec)
+            return cosine + LEXICAL_WEIGHT * weights.coverage(qterms, text_terms(passage_words(chunk)))
+
+        return max(chunks, key=fit)
 
     def _continue_topic(self, previous: str, ranked: list[Candidate]) -> None:
         """A follow-up stays on the topic of the question before it: passages under the same heading as

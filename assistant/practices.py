@@ -158,7 +158,7 @@ def facets(records: list[PracticeRecord]) -> dict[str, dict[str, int]]:
 _ASKS_FOR_PRACTICES = re.compile(
     r"\b(examples?|good practices?|practices|projects|initiatives|success stories|what have we done|"
     r"what has \w+ (?:funded|done))\b", re.IGNORECASE)
-_FUNDING_WORD = re.compile(r"\b(funded|funds?|financed)\b", re.IGNORECASE)
+_FUNDING_WORD = re.compile(r"(?<!-)\b(funded|funds?|financed)\b", re.IGNORECASE)  # not 'the Brazil-funded project'
 _QUICK_FACT = re.compile(r"^\W*(how (many|much|often|long)|when|who|where|why)\b", re.IGNORECASE)
 _HOW = re.compile(r"^\W*how\b", re.IGNORECASE)
 _FUNDED = re.compile(r"\b(fund(?:ed|s|ing)?|financ\w*|contribut\w*|support(?:ed)? by)\b", re.IGNORECASE)

@@ -42,3 +42,7 @@ def test_how_do_we_questions_ask_for_the_procedure() -> None:
     assert STEPS not in answer_type_terms("How will the coalition be funded?")  # an explanation, not steps
     assert STEPS in text_terms("To become a partner, interested actors will be requested to inform the secretariat.")
     assert STEPS not in text_terms("Partners may join the Coalition and support the cause in different ways.")
+
+
+def test_a_project_described_as_funded_is_not_a_request_for_a_list() -> None:
+    assert practice_request("What did the Brazil-funded cotton project achieve?") is None
