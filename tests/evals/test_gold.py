@@ -12,7 +12,8 @@ from ingest.normalize import normalise
 from tests.conftest import CORPUS
 
 HELDOUT_DIR = GOLD_DIR.parent / "heldout"
-SETS = {"gold": (GOLD_DIR, 80), "heldout-a": (HELDOUT_DIR / "a.jsonl", 40), "heldout-b": (HELDOUT_DIR / "b.jsonl", 35)}
+SETS = {"gold": (GOLD_DIR, 80), "heldout-a": (HELDOUT_DIR / "a.jsonl", 40), "heldout-b": (HELDOUT_DIR / "b.jsonl", 35),
+        "heldout-c": (HELDOUT_DIR / "c.jsonl", 25)}
 
 
 @pytest.mark.parametrize("name", sorted(SETS))
