@@ -63,6 +63,9 @@ _GLOSSARY_WORDS = {
     "pay": "fees costs borne",
     "price": "fees costs",
     "charge": "fees costs",
+    "gb": "governing body",  # how ILO staff write them
+    "dg": "director-general",
+    "ilc": "international labour conference",
     "term": "serve period",
     "rank": "benchmarking index",
     "fund": "support contribution",
@@ -162,7 +165,9 @@ def is_follow_up(question: str) -> bool:
 
 _INJECTION = re.compile(
     r"(ignore|disregard|forget|override)\b[^.?!]{0,40}\b(instructions?|prompts?|rules?|guidelines?|previous|above)"
-    r"|system prompt|you are now|act as|pretend (to be|you)|jailbreak|developer mode",
+    r"|system prompt|you are now|pretend (to be|you)|jailbreak|developer mode"
+    # 'act as a pirate' is an instruction; 'can partners act as co-champions?' is a question
+    r"|(?:^|[.!?:]\s*)(?:please\s+)?act as\b|\byou (?:must |should |will |can )?(?:now )?act as\b",
     re.IGNORECASE,
 )
 
