@@ -178,3 +178,15 @@ def test_a_country_the_documents_never_mention_is_declined_by_name(assistant: As
     answer = assistant.answer("What is the unemployment rate in Spain this year?")
     assert answer.abstained and answer.answer.startswith("The coalition documents don't say anything about Spain.")
     assert not assistant.answer("What is Kenya doing on social protection?").abstained  # Kenya is in Table 2
+
+
+def test_a_list_item_brings_its_passage_into_the_candidates(assistant: Assistant) -> None:
+    """¶19's item '(e) enterprises and company foundations…' is found by its own (lead-in) vector even though
+    the seven-item passage as a whole is far from the question."""
+    qvec = assistant.retriever.embedder.embed(["Can enterprises join the coalition?"])[0]
+    by_sentence = [cid for cid, _ in assistant.retriever._best_sentences(qvec, 20, None)]
+    p19 = next(c.id for c in assistant.chunks if c.text.startswith("Partners will include:"))
+    assert p19 in by_sentence
+    assert p19 in {c.chunk.id for c in assistant.retriever.retrieve("Can enterprises join the coalition?", 20)[0]}
+    only_web = assistant.retriever.retrieve("Can enterprises join the coalition?", 20, {"doc_type": "web_page"})[0]
+    assert only_web and all(c.chunk.metadata["doc_type"] == "web_page" for c in only_web)  # filters hold there too

@@ -24,3 +24,13 @@ def test_a_sentence_weaker_than_its_passage_costs_nothing() -> None:
     cand = _candidate("c", "One. Two.", dense=0.6, sentence=0.4)
     HybridReranker(TermWeights([]), lexical_weight=0.0).rerank("anything", [cand])
     assert cand.score == pytest.approx(0.6)
+
+
+def test_light_words_count_a_quarter_in_term_coverage() -> None:
+    chunks = [StoredChunk(str(i), text, {"kind": "section"}) for i, text in enumerate([
+        "Partners make commitments.", "Partners meet twice a year.", "The forum meets once a year."])]
+    weights = TermWeights(chunks)
+    assert weights.weight("make") == pytest.approx(weights.idf["make"] * 0.25)
+    assert weights.weight("commit") == pytest.approx(weights.idf["commit"])
+    # 'what commitments does a new partner make?': covering 'make' alone is worth little
+    assert weights.coverage(["commit", "make"], {"commit"}) > 0.75
