@@ -23,6 +23,7 @@ _LABEL = r"(?:\([a-z]{1,4}\)|•|\d{1,2}\.)\s"  # '(a) ', '• ', '3. '
 _LIST = re.compile(rf"\n{_LABEL}")
 _ITEM = re.compile(rf"(?:(?<=\n)|(?<= … )){_LABEL}")  # an item's label, at a line or after '… '
 _CLAUSE_END = re.compile(r"[;.]|,\s")
+_CLAUSE = re.compile(r"[:;]\s")
 
 
 @dataclass
@@ -100,8 +101,13 @@ class ExtractiveComposer:
         # a short best sentence reads better with what follows it: add sentences up to ~CONTEXT_WORDS, and
         # do not stop after a ';' (an inline list '(i) …; (ii) …' goes on to its end when it fits)
         while (len(words(text[start:end])) < CONTEXT_WORDS or text[:end].rstrip().endswith(";")) and i + 1 < len(spans):
-            nxt_end = spans[i + 1][1]
+            nxt_start, nxt_end = spans[i + 1]
             if len(words(text[start:nxt_end])) > min(budget, CONTEXT_WORDS + 30):
+                # a long next sentence may still give its first clause, up to a ':' or ';' (marked '…')
+                clause = _CLAUSE.search(text, nxt_start, nxt_end)
+                if clause and len(words(text[nxt_start:clause.start()])) >= 8 and \
+                        len(words(text[start:clause.start()])) <= min(budget, CONTEXT_WORDS + 30):
+                    return Snippet(cand, start, clause.start(), cut=True)
                 break
             i, end = i + 1, nxt_end
         return Snippet(cand, start, end)

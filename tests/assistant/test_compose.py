@@ -43,3 +43,14 @@ def test_a_passage_that_was_not_split_is_left_alone() -> None:
     alone = StoredChunk("x", f"{LEAD}\n(a) hosting the forum;", {"doc_id": "d", "locator": "¶8", "kind": "paragraph"})
     composer = ExtractiveComposer(TermWeights([alone]), parts=split_parts(PARTS + [alone]))
     assert [s.candidate.chunk.id for s in composer.select("roles?", [Candidate(alone, score=1.0)])] == ["x"]
+
+
+def test_a_long_next_sentence_gives_its_first_clause() -> None:
+    first = "Partners who join will gain visibility for their work on social justice."
+    second = ("In addition, by working together partners may increase the scale and impact of their actions: "
+              + " ".join(["for example"] * 60) + ".")
+    chunk = StoredChunk("y", f"{first} {second} A third sentence.", {"doc_id": "d", "locator": "¶9", "kind": "paragraph"})
+    composer = ExtractiveComposer(TermWeights([chunk]))
+    (snip,) = composer.select("What do partners gain from joining?", [Candidate(chunk, score=1.0, dense=0.5)])
+    assert snip.quote == f"{first} In addition, by working together partners may increase the scale and impact of their actions"
+    assert snip.cut and snip.quote in chunk.text
