@@ -15,6 +15,7 @@ STOPWORDS = frozenset(
     what which who whom whose when where why how can could should would will shall may might must not no nor so
     than too very just also about into over under again further then once any all both each few more most other
     some such only own same s t don now please tell give show explain describe say says said list much many since
+    often frequently
     coalition global social justice ilo gcsj""".split()
 )
 # "coalition", "social justice" and "ILO" are in nearly every passage: they carry no signal for ranking.
@@ -124,11 +125,16 @@ _NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|tw
 # or saying what one is asked to do ('will be requested to inform …').
 _ASKS_HOW = re.compile(r"^\W*how (can|do|does|should|could|to|may)\b(?!.*\bbe \w+ed\b)", re.IGNORECASE)
 _STEPS = re.compile(r"(?:^|[.:]\s+)To [a-z]+\b[^,.]{0,80},|\b(?:requested|required|invited|asked) to\b")
-DATE, NUMBER, STEPS = "<date>", "<number>", "<steps>"
+# 'How often…?' wants a frequency: 'twice a year', 'once a year', 'annually', 'every two years'.
+_ASKS_OFTEN = re.compile(r"^\W*(how (often|frequently|regularly)|how many times)\b", re.IGNORECASE)
+_OFTEN = re.compile(r"\b((once|twice|\w+ times) (a|per|each) (year|month|week)|annual(ly)?|yearly|monthly|"
+                    r"every \w+( \w+)? (years?|months?|weeks?)|each year|regularly)\b", re.IGNORECASE)
+DATE, NUMBER, STEPS, OFTEN = "<date>", "<number>", "<steps>", "<often>"
 
 
 # (pseudo-term, what a question asking for it looks like, what a text holding one looks like)
-_ANSWER_TYPES = ((DATE, _ASKS_WHEN, _DATE), (NUMBER, _ASKS_NUMBER, _NUMBER), (STEPS, _ASKS_HOW, _STEPS))
+_ANSWER_TYPES = ((DATE, _ASKS_WHEN, _DATE), (NUMBER, _ASKS_NUMBER, _NUMBER), (STEPS, _ASKS_HOW, _STEPS),
+                 (OFTEN, _ASKS_OFTEN, _OFTEN))
 
 
 def answer_type_terms(question: str) -> list[str]:

@@ -3,7 +3,7 @@
 import pytest
 
 from assistant.practices import practice_request
-from assistant.text import DATE, NUMBER, STEPS, answer_type_terms, expansions, question_terms, strip_injection, text_terms
+from assistant.text import DATE, NUMBER, OFTEN, STEPS, answer_type_terms, expansions, question_terms, strip_injection, text_terms
 
 
 def test_when_and_how_many_questions_ask_for_a_date_or_a_number() -> None:
@@ -62,3 +62,11 @@ def test_act_as_is_an_instruction_only_when_it_is_one(question: str, injected: b
 def test_ilo_abbreviations_meet_the_words_the_documents_use() -> None:
     words = expansions("What did the GB ask the DG to report on?")
     assert {"governing", "body", "director-general"} <= set(words)
+
+
+def test_how_often_questions_ask_for_a_frequency() -> None:
+    assert OFTEN in answer_type_terms("How often does the Forum meet?")
+    assert "often" not in question_terms("How often does the Forum meet?")  # the pseudo-term stands for it
+    assert OFTEN in text_terms("Coalition partners will be invited to participate once a year, in a forum.")
+    assert OFTEN in text_terms("The Coordinating Group will meet twice a year, or as needed.")
+    assert OFTEN not in text_terms("The format of the Forum may vary from year to year.")
