@@ -21,10 +21,10 @@ from assistant.errors import BadQuestion
 from assistant.generate import OpenAIGenerator
 from assistant.models import Answer, Citation, Turn
 from assistant.practices import PracticeFinder, practice_request
-from assistant.rerank import LEXICAL_WEIGHT, CrossEncoderReranker, HybridReranker, Reranker, TermWeights, passage_words
+from assistant.rerank import CrossEncoderReranker, HybridReranker, Reranker, TermWeights
 from assistant.retrieve import Candidate, HybridRetriever
-from assistant.spelling import Speller, english_words
-from assistant.text import is_follow_up, question_terms, sentences, strip_injection, terms, text_terms
+from assistant.spelling import Speller, english
+from assistant.text import is_follow_up, sentences, strip_injection, terms
 from coalition.settings import Settings
 from ingest import geo
 from ingest.embed import BatchingEmbedder, Embedder, SentenceTransformerEmbedder
@@ -51,7 +51,7 @@ class Assistant:
         self.reranker = reranker
         self.composer = composer
         self.generator = generator
-        self._countries: set[str] | None = None  # countries the documents mention, found on first use
+        self.countries = {name for c in retriever.index.chunks for name in geo.mentioned(c.text)}  # the documents'
 
     @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder | None = None) -> Assistant:
@@ -72,7 +72,7 @@ class Assistant:
         generator = None
         if settings.llm_url:
             generator = OpenAIGenerator(settings)
-        speller = Speller([c.text for c in index.chunks], english_words())
+        speller = Speller([c.text for c in index.chunks], english())
         retriever = HybridRetriever(store, index, BatchingEmbedder(embedder), sentence_vectors, speller)  # questions share a pass
         embedder.embed(["warm up"])  # the first question is as fast as the hundredth
         practices = PracticeFinder.load(settings, retriever.embedder)
@@ -189,14 +189,9 @@ class Assistant:
         chunks = [c for c in (self.retriever.index.by_id.get(cid) for cid in record.chunk_ids) if c is not None]
         if qvec is None or len(chunks) < 2 or record.kind == "project":  # a project is cited from its opening
             return chunks[0] if chunks else None
-        qterms = question_terms(question)
-        weights = self.composer.weights
-
-        def fit(chunk: StoredChunk) -> float:  # the reranker's blend: cosine plus term coverage (column names too)
-            cosine = float(self.retriever.vectors[self.retriever.position[chunk.id]] @ qvec)
-            return cosine + LEXICAL_WEIGHT * weights.coverage(qterms, text_terms(passage_words(chunk)))
-
-        return max(chunks, key=fit)
+        vectors, position = self.retriever.vectors, self.retriever.position
+        cells = [Candidate(c, dense=float(vectors[position[c.id]] @ qvec)) for c in chunks]
+        return self.reranker.rerank(question, cells)[0].chunk  # cosine plus term coverage, column names too
 
     def _continue_topic(self, previous: str, ranked: list[Candidate]) -> None:
         """A follow-up stays on the topic of the question before it: passages under the same heading as
@@ -239,9 +234,7 @@ class Assistant:
         """The countries a question names when the documents mention none of them ('the minimum wage in
         Germany?'): passages about other countries must not answer it."""
         named = geo.mentioned(question)
-        if self._countries is None:
-            self._countries = {name for c in self.chunks for name in geo.mentioned(c.text)}
-        return [] if not named or set(named) & self._countries else named
+        return [] if not named or set(named) & self.countries else named
 
     def _abstain_text(self, ranked: list[Candidate], unknown: list[str] | None = None) -> str:
         lead = f"The coalition documents don't say anything about {' or '.join(unknown)}." if unknown else ABSTAIN

@@ -96,14 +96,15 @@ class HybridRetriever:
         top = np.argsort(-sims)[:k]
         return [(self.index.chunks[i].id, float(sims[i])) for i in top if np.isfinite(sims[i])]
 
-    def _best_sentences(self, qvec: np.ndarray, k: int, mask: np.ndarray | None) -> list[tuple[str, float]]:
-        """Chunks ranked by their best sentence's cosine: a list item or one sentence of a long passage
-        can match a question that the passage as a whole does not ('Can enterprises join?' → ¶19 (e))."""
-        if self.sentences is None or not len(self._sentence_owner):
+    def _best_sentences(self, sims: np.ndarray | None, k: int, mask: np.ndarray | None) -> list[tuple[str, float]]:
+        """Chunks ranked by their best sentence's cosine (``sims``: every stored sentence's): a list item or
+        one sentence of a long passage can match a question that the passage as a whole does not
+        ('Can enterprises join?' → ¶19 (e))."""
+        if sims is None or not len(self._sentence_owner):
             return []
         best = np.full(len(self.index.chunks), -np.inf, dtype=np.float32)
         known = self._sentence_owner >= 0
-        np.maximum.at(best, self._sentence_owner[known], (self.sentences.vectors @ qvec)[known])
+        np.maximum.at(best, self._sentence_owner[known], sims[known])
         if mask is not None:
             best = np.where(mask, best, -np.inf)
         top = np.argsort(-best)[:k]
@@ -124,8 +125,9 @@ class HybridRetriever:
         keyword_hits = self._pool.submit(self.index.search, lexical, k, mask)
         qvec = self.embedder.embed([corrected])[0]
         dense_hits = self._dense(qvec, k, where, mask)
+        sentence_sims = self.sentences.vectors @ qvec if self.sentences is not None else None
         fused: dict[str, Candidate] = {}
-        for hits in (dense_hits, self._best_sentences(qvec, k, mask)):
+        for hits in (dense_hits, self._best_sentences(sentence_sims, k, mask)):
             for rank, (cid, _sim) in enumerate(hits):
                 if cid in self.index.by_id:
                     cand = fused.setdefault(cid, Candidate(self.index.by_id[cid]))
@@ -139,6 +141,6 @@ class HybridRetriever:
             sims = self.vectors[rows] @ qvec
             for cand, sim in zip(fused.values(), sims, strict=True):
                 cand.dense = float(sim)
-                if self.sentences is not None:
-                    cand.sentences = self.sentences.scores(cand.chunk.id, qvec)
+                if self.sentences is not None and sentence_sims is not None:
+                    cand.sentences = self.sentences.scores_among(cand.chunk.id, sentence_sims)
         return sorted(fused.values(), key=lambda c: -c.rrf), qvec

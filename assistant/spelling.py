@@ -1,10 +1,9 @@
 """Spelling: misspelt question words mapped to the closest corpus word ('coalitoin' → 'coalition').
 
-- ``fix`` replaces only words that are neither corpus words nor English words (the English list, with
-  word frequencies, ships with ``pyspellchecker``, offline): 'partnrs' becomes 'partners', while
-  'sourdough' or 'Germany' stay as they are, so a question about them still finds nothing and is
-  declined. A rare English word one edit away from a far commoner corpus word is taken for a slip
-  of the keyboard ('fess' → 'fees').
+``fix`` replaces only words that are neither corpus words nor English words (the English list, with word
+counts, ships with ``pyspellchecker``, offline): 'partnrs' becomes 'partners', while 'sourdough' or
+'Germany' stay as they are, so a question about them still finds nothing and is declined. A rare English
+word one edit away from a far commoner corpus word is taken for a slip of the keyboard ('fess' → 'fees').
 Guessing at real English words ('chairs' → 'chains', 'university' → 'diversity') did more harm than good.
 """
 
@@ -13,38 +12,35 @@ from __future__ import annotations
 import difflib
 import math
 import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from assistant.text import STOPWORDS
 
+if TYPE_CHECKING:
+    from spellchecker import SpellChecker
+
 _TOKEN = re.compile(r"[A-Za-z]+")
 MAX_CACHED = 50_000
-
-
 RARE = 1000  # an English word seen fewer times than this in pyspellchecker's counts is rare
 COMMONER = 5  # …and a corpus word one edit away, this many times as common, is what was meant
 
 
-def english_words() -> dict[str, int]:
-    """pyspellchecker's English words and their counts (about 160,000; loads in about 0.3 s)."""
+def english() -> SpellChecker:
+    """pyspellchecker's English: about 160,000 words with their counts (loads in about 0.3 s)."""
     from spellchecker import SpellChecker
 
-    return dict(SpellChecker(distance=1).word_frequency.dictionary)
-
-
-def _one_edit(word: str) -> set[str]:
-    letters = "abcdefghijklmnopqrstuvwxyz"
-    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
-    return ({a + b[1:] for a, b in splits if b} | {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
-            | {a + c + b[1:] for a, b in splits if b for c in letters} | {a + c + b for a, b in splits for c in letters})
+    return SpellChecker(distance=1)
 
 
 class Speller:
     """Example: ``Speller(["The Coalition …"]).fix("how do i jion the coalitoin?")`` → 'how do i join the coalition?'."""
 
-    def __init__(self, texts: list[str], english: dict[str, int] | None = None) -> None:
+    def __init__(self, texts: list[str], english: SpellChecker | None = None) -> None:
         vocabulary = sorted({w for text in texts for w in _TOKEN.findall(text.lower()) if len(w) > 2})
         self.corpus = set(vocabulary) | STOPWORDS
-        self.english = english or {}
+        self.english = english
+        self.counts: Mapping[str, int] = english.word_frequency.dictionary if english else {}
         self._by_length: dict[int, list[str]] = {}
         for w in vocabulary:
             self._by_length.setdefault(len(w), []).append(w)
@@ -59,13 +55,14 @@ class Speller:
             bare = word.lower()
             if len(bare) < 3 or bare in self.corpus:
                 return word
-            count = self.english.get(bare)
+            count = self.counts.get(bare)
             if count is None:
                 return self.closest(bare) or word
-            if count < RARE:
-                near = [w for w in _one_edit(bare) if w in self.corpus and self.english.get(w, 0) >= COMMONER * count]
+            if count < RARE and self.english is not None:
+                near = [w for w in self.english.edit_distance_1(bare)
+                        if w in self.corpus and self.counts.get(w, 0) >= COMMONER * count]
                 if near:
-                    return max(near, key=lambda w: self.english[w])
+                    return max(near, key=lambda w: self.counts[w])
             return word
 
         return _TOKEN.sub(swap, text)

@@ -73,9 +73,14 @@ class SentenceVectors:
     def scores(self, chunk_id: str, query: np.ndarray) -> dict[tuple[int, int], float]:
         """Cosine of each of the chunk's sentences (by span) with the query; empty for one-sentence chunks."""
         rows = self.rows.get(chunk_id)
-        if rows is None:
-            return {}
-        sims = self.vectors[rows] @ query
+        return {} if rows is None else self._by_span(rows, self.vectors[rows] @ query)
+
+    def scores_among(self, chunk_id: str, sims: np.ndarray) -> dict[tuple[int, int], float]:
+        """``scores`` read from ``sims``, every stored sentence's cosine with the query (one product for all)."""
+        rows = self.rows.get(chunk_id)
+        return {} if rows is None else self._by_span(rows, sims[rows])
+
+    def _by_span(self, rows: slice, sims: np.ndarray) -> dict[tuple[int, int], float]:
         out: dict[tuple[int, int], float] = {}
         for (a, b), sim in zip(self.spans[rows], sims, strict=True):  # a list item has two vectors: alone, in context
             key = (int(a), int(b))
@@ -103,11 +108,16 @@ def body_sentences(chunk: StoredChunk) -> list[tuple[int, int]]:
     found = sentences(chunk.text)
     if len(found) < 2:
         return []
-    headings = json.loads(str(chunk.metadata.get("heading_path", "[]")))
     a, b = found[0]
-    if headings and chunk.text[a:b].strip() == str(headings[-1]).strip():
+    if (heading := _heading(chunk)) and chunk.text[a:b].strip() == heading:
         found = found[1:]
     return found
+
+
+def _heading(chunk: StoredChunk) -> str:
+    """The passage's own (innermost) heading, or ''."""
+    headings = json.loads(str(chunk.metadata.get("heading_path", "[]")))
+    return str(headings[-1]).strip() if headings else ""
 
 
 _LABEL = re.compile(r"^\s*(?:[-•●▪]\s*|\(?[a-z]\)\s*|\(?[ivx]+\)\s*|\d+\.\s+)")
@@ -126,8 +136,7 @@ def embedding_texts(chunk: StoredChunk, spans: list[tuple[int, int]]) -> list[st
     lead = first if first.endswith(":") else (continued.group(1) if continued else "")
     if not lead:
         return [chunk.text[a:b] for a, b in spans]
-    headings = json.loads(str(chunk.metadata.get("heading_path", "[]")))
-    heading = f"{str(headings[-1]).strip()}." if headings else ""
+    heading = f"{_heading(chunk)}." if _heading(chunk) else ""
     items = [first[continued.end() :] if continued else ""] + [chunk.text[a:b] for a, b in spans[1:]]
     return [f"{heading} {lead} {_LABEL.sub('', item.strip())}".strip() for item in items]
 
@@ -147,9 +156,9 @@ def build(path: Path, chunks: list[StoredChunk], embed: Callable[[list[str]], np
     pending: list[tuple[int, str]] = []
     for chunk in chunks:
         found = body_sentences(chunk)
-        texts = [(span, text) for span, text in zip(found, [chunk.text[a:b] for a, b in found], strict=True)]
-        texts += [(span, text) for span, text in zip(found, embedding_texts(chunk, found), strict=True)
-                  if text != chunk.text[span[0]:span[1]]]
+        plain = [chunk.text[a:b] for a, b in found]
+        texts = list(zip(found, plain, strict=True)) + [  # then, for list items, the same in context
+            (span, text) for span, text, alone in zip(found, embedding_texts(chunk, found), plain, strict=True) if text != alone]
         old = previous.rows.get(chunk.id) if previous else None
         for j, ((a, b), text) in enumerate(texts):
             row = len(owners)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.spelling import Speller, english_words
+from assistant.spelling import Speller, english
 
 CORPUS_TEXT = [
     "Participation in the Coalition will not entail any membership fees.",
@@ -17,7 +17,7 @@ CORPUS_TEXT = [
 
 @pytest.fixture(scope="module")
 def speller() -> Speller:
-    return Speller(CORPUS_TEXT, english_words())
+    return Speller(CORPUS_TEXT, english())
 
 
 @pytest.mark.parametrize(("asked", "meant"), [
