@@ -1,4 +1,5 @@
-"""The gold question set: ``evals/gold/*.jsonl``, one question a line."""
+"""Question sets: ``evals/blind/questions.jsonl`` (the blind set, split into dev and test) and the older,
+tuned-on ``evals/gold/*.jsonl`` and ``evals/heldout/*.jsonl``, one question a line."""
 
 from __future__ import annotations
 
@@ -8,8 +9,14 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-GOLD_DIR = Path(__file__).resolve().parent / "gold"
+from assistant.models import Turn
+
+EVALS_DIR = Path(__file__).resolve().parent
+GOLD_DIR = EVALS_DIR / "gold"
+HELDOUT_DIR = EVALS_DIR / "heldout"
+BLIND_SET = EVALS_DIR / "blind" / "questions.jsonl"
 Persona = Literal["partner", "staff", "meeting", "out_of_scope", "adversarial"]
+Kind = Literal["answerable", "off_topic", "near_miss", "injection", "false_premise"]
 
 
 class Evidence(BaseModel):
@@ -24,6 +31,15 @@ class GoldQuestion(BaseModel):
     evidence: list[Evidence] = Field(default_factory=list)
     key_facts: list[str] = Field(default_factory=list)
     should_abstain: bool = False
+    language: Literal["en", "fr", "es"] = "en"
+    kind: Kind | None = None  # the older sets have none: answerable or off_topic by should_abstain
+    split: Literal["dev", "test"] | None = None
+    history: list[Turn] = Field(default_factory=list)
+    near_evidence: list[Evidence] = Field(default_factory=list)
+
+    @property
+    def question_kind(self) -> str:
+        return self.kind or ("off_topic" if self.should_abstain else "answerable")
 
 
 def load_gold(path: Path | None = None) -> list[GoldQuestion]:
@@ -37,6 +53,11 @@ def load_gold(path: Path | None = None) -> list[GoldQuestion]:
                 except ValueError as exc:
                     raise ValueError(f"{file}:{n}: {exc}") from None
     return out
+
+
+def tuned_on_sets() -> dict[str, Path]:
+    """The sets whose questions were looked at while the rules were written: regression reports only."""
+    return {"gold (tuned-on)": GOLD_DIR, **{f"heldout-{p.stem} (tuned-on)": p for p in sorted(HELDOUT_DIR.glob("*.jsonl"))}}
 
 
 def dump_candidates(rows: list[dict[str, object]], path: Path) -> None:
