@@ -44,8 +44,12 @@ class ExtractiveComposer:
     """Example: ``ExtractiveComposer(weights).select(question, reranked)`` → snippets in answer order."""
 
     def __init__(self, weights: TermWeights, max_words: int = 110, max_passages: int = 3,
-                 sentence_weight: float = 1.0, parts: Mapping[str, list[StoredChunk]] | None = None) -> None:
-        """``parts``: chunk id → all the parts of the passage it was split from, in order (see ``split_parts``)."""
+                 sentence_weight: float = 1.0, parts: Mapping[str, list[StoredChunk]] | None = None,
+                 close: float = 1.0) -> None:
+        """``parts``: chunk id → all the parts of the passage it was split from, in order (see ``split_parts``).
+        ``close``: a runner-up scoring at least this share of the best passage's score is quoted and cited
+        too, the budget shared (the ranker's probabilities; the share is fitted on dev by ``evals/fit.py``)."""
+        self.close = close
         self.weights = weights
         self.parts = parts or {}
         self.sentence_weight = sentence_weight
@@ -57,8 +61,14 @@ class ExtractiveComposer:
             return []
         qterms = question_terms(question)
         best = candidates[0]
-        first = self._snippet(best, qterms, self.max_words)
+        runner_up = candidates[1] if len(candidates) > 1 and candidates[1].score >= self.close * best.score > 0 else None
+        first = self._snippet(best, qterms, self.max_words if runner_up is None else self.max_words // 2)
         chosen = self._whole_list(first, candidates) or [first]
+        if runner_up is not None and runner_up.chunk.id not in {s.candidate.chunk.id for s in chosen}:
+            budget = self.max_words - sum(len(words(s.quote)) for s in chosen)
+            second = self._snippet(runner_up, qterms, max(budget, 30))
+            if len(words(second.quote)) <= max(budget, 30) + 10:
+                chosen.append(second)
         covered = set().union(*(text_terms(s.quote) for s in chosen))
         budget = self.max_words - sum(len(words(s.quote)) for s in chosen)
         used = {s.candidate.chunk.id for s in chosen}

@@ -34,3 +34,5 @@ class Answer(BaseModel):
     citations: list[Citation] = Field(default_factory=list)
     timings_ms: dict[str, float] = Field(default_factory=dict)
     mode: str = "extractive"
+    language: str = Field("en", description="The question's language: en, fr or es (the quotes stay English)")
+    answerable: float | None = Field(None, description="The answerability model's probability for the best passages")

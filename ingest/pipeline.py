@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from coalition.settings import Settings
-from ingest import keyword, practices, sentences
+from ingest import keyword, multilingual, practices, sentences
 from ingest.chunk import Chunker
 from ingest.embed import Embedder, SentenceTransformerEmbedder
 from ingest.enrich import Metadata, chunk_metadata
@@ -48,6 +48,7 @@ class IngestReport:
     chunks: int = 0
     embedded: int = 0
     sentences_embedded: int = 0
+    multilingual_embedded: int = 0
     skipped: list[Skipped] = field(default_factory=list)
     seconds: float = 0.0
     changed: list[str] = field(default_factory=list)
@@ -65,6 +66,7 @@ class IngestReport:
             "chunks": self.chunks,
             "embedded": self.embedded,
             "sentences_embedded": self.sentences_embedded,
+            "multilingual_embedded": self.multilingual_embedded,
             "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
             "seconds": round(self.seconds, 3),
         }
@@ -123,6 +125,7 @@ class Ingestor:
         if rebuild:
             store.reset()
             self.settings.sentence_path.unlink(missing_ok=True)
+            self.settings.multilingual_path.unlink(missing_ok=True)
         states = store.doc_states()
         chunker = Chunker(self.embedder.count_tokens, self.settings.chunk_max_tokens, self.settings.chunk_target_tokens)
 
@@ -169,8 +172,16 @@ class Ingestor:
         stored = ids_fingerprint(store.all_ids())
         stale_keyword = keyword.fingerprint(self.settings.keyword_path) != stored
         stale_sentences = sentences.fingerprint(self.settings.sentence_path) != (stored, sentences.recipe(self.embedder.name))
-        if stale_keyword or stale_sentences:
+        views_recipe = multilingual.recipe(multilingual.E5Encoder.name)
+        stale_views = self.settings.multilingual and \
+            multilingual.fingerprint(self.settings.multilingual_path) != (stored, views_recipe)
+        if stale_keyword or stale_sentences or stale_views:
             stored_chunks = store.all_chunks()
+            if stale_views:
+                encoder = multilingual.E5Encoder()
+                report.multilingual_embedded = multilingual.build(
+                    self.settings.multilingual_path, stored_chunks,
+                    lambda texts: self._embed_with(encoder.passages, texts, progress, "passages (multilingual)"), encoder.name)
             if stale_keyword:
                 keyword.build(self.settings.keyword_path, stored_chunks)
             if stale_sentences:
@@ -191,12 +202,16 @@ class Ingestor:
 
     def _embed(self, texts: list[str], progress: Progress | None, what: str) -> np.ndarray:
         """Vectors for ``texts`` (sorted by length by the caller, so batches pad little)."""
+        return self._embed_with(self.embedder.embed, texts, progress, what)
+
+    def _embed_with(self, embed: Callable[[list[str]], np.ndarray], texts: list[str], progress: Progress | None,
+                    what: str) -> np.ndarray:
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
         step = self.settings.embed_batch_size * 8
         parts = []
         for i in range(0, len(texts), step):
-            parts.append(self.embedder.embed(texts[i : i + step]))
+            parts.append(embed(texts[i : i + step]))
             if progress:
                 progress(what, min(i + step, len(texts)), len(texts))
         return np.vstack(parts)

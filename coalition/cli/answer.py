@@ -47,39 +47,50 @@ def ask(question: str, as_json: bool, k: int | None, filters: tuple[str, ...]) -
 
 @main.command("eval")
 @click.option("--set", "gold_set", type=click.Path(exists=True, path_type=Path), default=None,
-              help="A gold .jsonl file or folder (default: evals/gold).")
+              help="One question set (.jsonl or folder); default: the blind set (dev, test) and the tuned-on sets.")
+@click.option("--split", type=click.Choice(["dev", "test"]), default=None, help="Only this split of a split set.")
 @click.option("--json", "json_out", type=click.Path(path_type=Path), default=None, help="Write results as JSON.")
-@click.option("--report", type=click.Path(path_type=Path), default=None, help="Write a Markdown report (+ PNG).")
+@click.option("--report", type=click.Path(path_type=Path), default=None, help="Write a Markdown report.")
 @click.option("--k", type=click.IntRange(1, 50), default=5, show_default=True)
-@click.option("--ablate", is_flag=True, help="Also score dense only, BM25 only, hybrid and hybrid + rerank.")
-@click.option("--gate", is_flag=True, help="Exit 1 when below evals/thresholds.toml.")
-def eval_cmd(gold_set: Path | None, json_out: Path | None, report: Path | None, k: int, ablate: bool,
-             gate: bool) -> None:
-    """Score the assistant on the gold question set, per persona.
+@click.option("--ablate", is_flag=True, help="Also score dense only, BM25 only, fused and fused + rerank.")
+@click.option("--gate", is_flag=True, help="Exit 1 when the blind test split is below evals/thresholds.toml.")
+def eval_cmd(gold_set: Path | None, split: str | None, json_out: Path | None, report: Path | None, k: int,
+             ablate: bool, gate: bool) -> None:
+    """Score the assistant on what the user sees (cited passages, answer text), per set, kind and language.
 
     \b
     Example:
-        coalition eval --report artifacts/eval.md --ablate
+        coalition eval                        # blind dev + test, then the tuned-on sets
+        coalition eval --split dev --report artifacts/dev.md
+        coalition eval --set evals/heldout/c.jsonl
     """
     from assistant.pipeline import Assistant
     from evals import run as ev
 
     assistant = Assistant.from_settings(load_settings())
-    result = ev.run_eval(assistant, ev.load_gold(gold_set), k=k, ablate=ablate)
-    click.echo(ev.table(result.personas, k))
-    if result.ablations:
-        click.echo("\nablations (retrieval only):\n" + ev.table(result.ablations, k))
+    sets = ev.named_sets(gold_set, split)
+    if gate and ev.GATED_SET not in sets:
+        raise click.ClickException(f"--gate needs the {ev.GATED_SET} set")
+    results = [ev.run_eval(assistant, questions, k=k, ablate=ablate, name=name) for name, questions in sets.items()]
+    click.echo(ev.overview(results))
+    for r in results:
+        if r.name.startswith("blind:"):
+            groups = {g: s for g, s in r.groups.items() if g == "all" or g.startswith(("kind:", "lang:"))}
+            click.echo(f"\n{r.name}:\n" + ev.table(groups, k))
+        if r.ablations:
+            click.echo(f"\n{r.name} ablations (retrieval only):\n" + ev.table(r.ablations, k, ev.RETRIEVAL_METRICS, "mode"))
     if json_out:
         json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(ev.as_json(result), indent=2, ensure_ascii=False))
+        json_out.write_text(json.dumps(ev.as_json(results), indent=2, ensure_ascii=False))
     if report:
         report.parent.mkdir(parents=True, exist_ok=True)
-        ev.write_report(result, report)
+        ev.write_report(results, report)
         click.echo(f"report: {report}")
     if gate:
-        failures = ev.gate(result, ev.thresholds())
+        gated = next(r for r in results if r.name == ev.GATED_SET)
+        failures = ev.gate(gated, ev.thresholds())
         for line in failures:
-            click.echo(f"quality gate: {line}", err=True)
+            click.echo(f"quality gate ({ev.GATED_SET}): {line}", err=True)
         if failures:
             sys.exit(1)
-        click.echo("quality gate: passed")
+        click.echo(f"quality gate ({ev.GATED_SET}): passed")

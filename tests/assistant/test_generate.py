@@ -32,7 +32,8 @@ def generative(assistant: Assistant, llm: FakeLLM, **kw: object) -> Assistant:
     settings = assistant.settings.model_copy(
         update={"llm_url": llm.url + "/v1", "llm_model": "test-model", "llm_api_key": "sk-test-secret", **kw}
     )
-    return Assistant(settings, assistant.retriever, assistant.reranker, assistant.composer, OpenAIGenerator(settings))
+    return Assistant(settings, assistant.retriever, assistant.reranker, assistant.composer, assistant.answerability,
+                     OpenAIGenerator(settings))
 
 
 def test_fluent_answer_is_kept_and_cited(assistant: Assistant, llm: FakeLLM, caplog: pytest.LogCaptureFixture) -> None:

@@ -3,13 +3,25 @@
 import pytest
 
 from assistant.practices import practice_request
-from assistant.text import DATE, NUMBER, OFTEN, STEPS, answer_type_terms, expansions, question_terms, strip_injection, text_terms
+from assistant.text import (
+    DATE,
+    NAME,
+    NUMBER,
+    OFTEN,
+    STEPS,
+    answer_type_terms,
+    expansions,
+    question_terms,
+    strip_injection,
+    text_terms,
+)
 
 
 def test_when_and_how_many_questions_ask_for_a_date_or_a_number() -> None:
     assert answer_type_terms("When was the Coalition launched?") == [DATE]
     assert answer_type_terms("how many partners are there") == [NUMBER]
-    assert answer_type_terms("Who may join the Coalition?") == []
+    assert answer_type_terms("Who may join the Coalition?") == [NAME]
+    assert answer_type_terms("¿Cuántos socios hay?") == [NUMBER] and answer_type_terms("Quand le Forum se réunit-il ?") == [DATE]
     assert DATE in question_terms("when does the forum meet")
 
 

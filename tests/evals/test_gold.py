@@ -13,8 +13,9 @@ from ingest.normalize import normalise
 from tests.conftest import CORPUS
 
 HELDOUT_DIR = GOLD_DIR.parent / "heldout"
-SETS = {"blind": (BLIND_SET, 240), "gold": (GOLD_DIR, 80), "heldout-a": (HELDOUT_DIR / "a.jsonl", 40), "heldout-b": (HELDOUT_DIR / "b.jsonl", 35),
-        "heldout-c": (HELDOUT_DIR / "c.jsonl", 25), "heldout-d": (HELDOUT_DIR / "d.jsonl", 25)}
+SETS = {"blind": (BLIND_SET, 240), "gold": (GOLD_DIR, 80), "heldout-a": (HELDOUT_DIR / "a.jsonl", 40),
+        "heldout-b": (HELDOUT_DIR / "b.jsonl", 35), "heldout-c": (HELDOUT_DIR / "c.jsonl", 25),
+        "heldout-d": (HELDOUT_DIR / "d.jsonl", 25)}
 
 
 @pytest.mark.parametrize("name", sorted(SETS))

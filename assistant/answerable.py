@@ -1,0 +1,95 @@
+"""Answerability: whether the best passages answer the question, as a calibrated probability.
+
+A logistic model (fitted on the blind dev split by ``python -m evals.fit``, ``fitted/answerable.json``)
+over general features of the question and the ranked passages: the best passage's fused score and its
+margin to the next, each view's score for it and whether the views agree on it, how much of the
+question's terms it covers and how many of them the corpus knows at all, whether the named things of
+the question (capitalised words, numbers, years) are in it and in the corpus, whether the question
+asks about a year after the documents' dates, and whether the kind of thing asked for (a date, a
+number, a procedure, a frequency) is in it. No named-entity or translation model ships offline: these
+are read from the text. The operating point was chosen on cross-validated dev predictions so that at
+most 5 % of answerable questions are declined.
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.fitted import LinearModel
+from assistant.rerank import TermWeights
+from assistant.retrieve import VIEWS, Candidate
+from assistant.text import answer_type_terms, question_terms, text_terms, words
+from ingest.keyword import passage_context
+
+ANSWERABLE_FEATURES = ("top", "margin", *(f"z_{v}" for v in VIEWS), "dense", "e5", "coverage", "agree",
+                       "known_terms", "uncovered_idf", "uncovered_top3", "named_in_passage", "named_in_corpus", "has_named",
+                       "after_dates", "asked_type_missing", "other_language")
+_YEAR = re.compile(r"\b(19|20)\d{2}\b")
+_TOKEN = re.compile(r"[^\W\d_][\w\-']*|\d[\d,.]*\d|\d")
+
+
+def named_things(question: str) -> list[str]:
+    """Capitalised words that do not open a sentence, acronyms, numbers and years: what a question names."""
+    found = []
+    for m in _TOKEN.finditer(question):
+        token = m.group(0)
+        before = question[: m.start()].rstrip()
+        opens = not before or before[-1] in ".?!¿¡:"
+        if token[0].isdigit() or (token[0].isupper() and (not opens or token.isupper() and len(token) > 1)):
+            found.append(token.lower().strip(".,'"))
+    return [f for f in found if f]
+
+
+class Answerability:
+    """Example: ``Answerability(model, weights, corpus_texts).probability(question, ranked)`` → 0.93."""
+
+    def __init__(self, model: LinearModel, weights: TermWeights, corpus_texts: list[str]) -> None:
+        self.model = model
+        self.weights = weights
+        self.vocabulary = {w for text in corpus_texts for w in words(text)}
+        years = [int(y.group(0)) for text in corpus_texts for y in _YEAR.finditer(text)]
+        self.last_year = max(years, default=0)
+
+    def features(self, question: str, ranked: list[Candidate], language: str = "en") -> dict[str, float]:
+        x = dict.fromkeys(ANSWERABLE_FEATURES, 0.0)
+        x["other_language"] = 0.0 if language == "en" else 1.0
+        qterms = set(question_terms(question)) - set(answer_type_terms(question))
+        total = sum(self.weights.weight(t) for t in qterms)
+        known = sum(self.weights.weight(t) for t in qterms if t in self.weights.idf)
+        x["known_terms"] = known / total if total and language == "en" else 1.0
+        years = [int(y.group(0)) for y in _YEAR.finditer(question)]
+        x["after_dates"] = 1.0 if years and max(years) > self.last_year else 0.0
+        if not ranked:
+            return x
+        best = ranked[0]
+        if language == "en" and qterms:
+            # the most specific question term the best passages lack: a near-miss question matches the topic
+            # ('the Summit') but not the fact asked ('heads of state'), which is often its rarest word
+            top_idf = max(self.weights.weight(t) for t in qterms)
+            near = [set(text_terms(f"{passage_context(c.chunk)} {c.chunk.text}")) for c in ranked[:3]]
+            x["uncovered_idf"] = max((self.weights.weight(t) for t in qterms if t not in near[0]), default=0.0) / top_idf
+            x["uncovered_top3"] = max((self.weights.weight(t) for t in qterms if not any(t in n for n in near)),
+                                      default=0.0) / top_idf
+        x["top"] = best.score
+        x["margin"] = best.score - ranked[1].score if len(ranked) > 1 else 1.0
+        x.update({f"z_{v}": best.z.get(v, 0.0) for v in VIEWS})
+        x.update(dense=best.dense, e5=best.e5, coverage=best.lexical)
+        views = [v for v in VIEWS if any(v in c.z for c in ranked)]
+        if views:
+            x["agree"] = sum(max(ranked, key=lambda c, v=v: c.z.get(v, -9.0)) is best for v in views) / len(views)  # type: ignore[misc]
+        named = named_things(question)
+        if named:
+            passage = set(words(f"{passage_context(best.chunk)} {best.chunk.text}"))
+            x["has_named"] = 1.0
+            x["named_in_passage"] = sum(n in passage for n in named) / len(named)
+            x["named_in_corpus"] = sum(n in self.vocabulary for n in named) / len(named)
+        asked = answer_type_terms(question)
+        if asked:
+            x["asked_type_missing"] = 0.0 if set(asked) <= text_terms(best.chunk.text) else 1.0
+        return x
+
+    def probability(self, question: str, ranked: list[Candidate], language: str = "en") -> float:
+        return self.model.probability(self.features(question, ranked, language))
+
+    def answerable(self, probability: float) -> bool:
+        return probability >= self.model.threshold

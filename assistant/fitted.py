@@ -1,0 +1,66 @@
+"""Fitted models: linear scores whose weights were fitted on the blind dev split by ``python -m evals.fit``
+and are stored beside this module as JSON (``fitted/ranker.json``, ``fitted/answerable.json``), with
+what they were fitted on and their cross-validated scores.
+
+Example::
+
+    model = LinearModel.load("ranker")
+    score = model.score({"z_dense": 1.2, "z_bm25": 0.4, ...})      # the logit
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+FITTED_DIR = Path(__file__).resolve().parent / "fitted"
+
+
+class LinearModel(BaseModel):
+    """``logit = intercept + Σ coef[f] × (x[f] − mean[f]) / scale[f]``; ``threshold`` is the operating point
+    on the probability, where one was chosen."""
+
+    name: str
+    features: list[str]
+    coef: list[float]
+    intercept: float
+    mean: list[float]
+    scale: list[float]
+    threshold: float = 0.5
+    extra: dict[str, float] = Field(default_factory=dict)  # other fitted numbers (e.g. the near-miss point)
+    fitted_on: str = ""
+    cv: dict[str, Any] = Field(default_factory=dict)
+
+    @classmethod
+    def load(cls, name: str, folder: Path = FITTED_DIR) -> LinearModel:
+        return cls.model_validate_json((folder / f"{name}.json").read_text(encoding="utf-8"))
+
+    @classmethod
+    def neutral(cls, name: str, features: tuple[str, ...] | list[str]) -> LinearModel:
+        """All weights zero: what ``evals/fit.py`` starts from when nothing was fitted yet."""
+        n = len(features)
+        return cls(name=name, features=list(features), coef=[0.0] * n, intercept=0.0, mean=[0.0] * n, scale=[1.0] * n)
+
+    @classmethod
+    def load_or_neutral(cls, name: str, features: tuple[str, ...]) -> LinearModel:
+        path = FITTED_DIR / f"{name}.json"
+        return cls.load(name) if path.exists() else cls.neutral(name, features)
+
+    def save(self, folder: Path = FITTED_DIR) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{self.name}.json"
+        path.write_text(json.dumps(self.model_dump(), indent=1) + "\n", encoding="utf-8")
+        return path
+
+    def score(self, x: dict[str, float]) -> float:
+        total = self.intercept
+        for name, coef, mean, scale in zip(self.features, self.coef, self.mean, self.scale, strict=True):
+            total += coef * (x.get(name, 0.0) - mean) / (scale or 1.0)
+        return total
+
+    def probability(self, x: dict[str, float]) -> float:
+        return 1.0 / (1.0 + math.exp(-max(min(self.score(x), 50.0), -50.0)))

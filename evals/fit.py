@@ -1,0 +1,242 @@
+"""``python -m evals.fit``: fits the ranker and the answerability model on the blind **dev** split and
+writes them to ``assistant/fitted/`` with their cross-validated scores. The test split is never read.
+
+1. Ranker: a logistic regression over each candidate passage's features (``LearnedReranker.features``),
+   labelled by whether the passage holds an evidence quote; 5-fold cross-validation grouped by question
+   chooses the regularisation and, with ``--extra-training``, whether the tuned-on sets join the training
+   folds (they are never scored). Reported: top-1 and MRR over the candidates, out of fold, next to the
+   hand-weighted blend it replaces and each view alone.
+2. Answerability: a logistic regression over ``Answerability.features`` computed on the out-of-fold
+   rankings, labelled answerable / should-abstain; its operating point is the highest threshold at which
+   at most 5 % of answerable dev questions are declined, out of fold. The near-miss point (quote the
+   nearest passage when declining) is chosen the same way between near-miss and off-topic questions.
+
+Example::
+
+    python -m evals.fit                 # fit on dev, print CV scores, write assistant/fitted/*.json
+    python -m evals.fit --dry-run       # print only
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.answerable import ANSWERABLE_FEATURES
+from assistant.fitted import LinearModel
+from assistant.pipeline import Assistant
+from assistant.rerank import CANDIDATE_FEATURES, HybridReranker, LearnedReranker
+from assistant.retrieve import Candidate
+from coalition.settings import Settings
+from evals.gold import BLIND_SET, GoldQuestion, load_gold, tuned_on_sets
+from evals.scorer import contains_evidence
+
+FOLDS = 5
+SEED = 7
+MAX_ANSWERABLE_DECLINED = 0.05
+
+
+@dataclass
+class Sample:
+    question: GoldQuestion
+    query: str
+    language: str
+    candidates: list[Candidate]
+    x: np.ndarray  # candidates × CANDIDATE_FEATURES
+    y: np.ndarray  # does the candidate hold evidence
+
+
+def collect(assistant: Assistant, questions: Sequence[GoldQuestion]) -> list[Sample]:
+    reranker = assistant.reranker
+    assert isinstance(reranker, LearnedReranker)
+    out = []
+    for q in questions:
+        prepared = assistant.prepare(q.question, q.history or None)
+        rows = reranker.features(prepared.query, prepared.ranked, prepared.language)
+        x = np.array([[r[f] for f in CANDIDATE_FEATURES] for r in rows]).reshape(len(rows), len(CANDIDATE_FEATURES))
+        y = np.array([contains_evidence(c.chunk.text, q) for c in prepared.ranked], dtype=bool)
+        out.append(Sample(q, prepared.query, prepared.language, prepared.ranked, x, y))
+    return out
+
+
+def _fit_lr(x: np.ndarray, y: np.ndarray, c: float, name: str, features: Sequence[str]) -> LinearModel:
+    from sklearn.linear_model import LogisticRegression
+
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0
+    lr = LogisticRegression(C=c, max_iter=2000, class_weight="balanced").fit((x - mean) / scale, y)
+    return LinearModel(name=name, features=list(features), coef=[float(v) for v in lr.coef_[0]],
+                       intercept=float(lr.intercept_[0]), mean=[float(v) for v in mean], scale=[float(v) for v in scale])
+
+
+def _scores(model: LinearModel, x: np.ndarray) -> np.ndarray:
+    return np.asarray(((x - np.array(model.mean)) / np.array(model.scale)) @ np.array(model.coef) + model.intercept)
+
+
+def _rank_metrics(samples: list[Sample], scores: list[np.ndarray]) -> dict[str, float]:
+    """Top-1 and MRR over the candidates, for the answerable samples with evidence among them."""
+    top1, rr = [], []
+    for s, sc in zip(samples, scores, strict=True):
+        if s.question.should_abstain:
+            continue
+        order = np.argsort(-sc)
+        hits = [i for i, j in enumerate(order) if s.y[j]]
+        top1.append(1.0 if hits and hits[0] == 0 else 0.0)
+        rr.append(1.0 / (hits[0] + 1) if hits else 0.0)
+    return {"top1": statistics.fmean(top1) if top1 else 0.0, "mrr": statistics.fmean(rr) if rr else 0.0, "n": len(top1)}
+
+
+def _folds(samples: list[Sample]) -> list[int]:
+    """Fold of each sample, by a hash of its id: stable, and spread over languages and kinds alike."""
+    return [int(hashlib.sha256(f"{SEED}:{s.question.id}".encode()).hexdigest(), 16) % FOLDS for s in samples]
+
+
+def fit_ranker(dev: list[Sample], extra: list[Sample], folds: list[int]) -> tuple[LinearModel, list[np.ndarray], dict]:
+    """Chooses C (and the extra training data) by out-of-fold MRR; returns the final model, the out-of-fold
+    scores of every dev sample under the chosen setting, and the CV report."""
+    report: dict[str, object] = {}
+    best: tuple[float, float, bool] | None = None
+    best_oof: list[np.ndarray] = []
+    for use_extra in ((False, True) if extra else (False,)):
+        for c in (0.01, 0.1, 1.0, 10.0):
+            oof: list[np.ndarray] = [np.zeros(0)] * len(dev)
+            for fold in range(FOLDS):
+                train = [s for s, f in zip(dev, folds, strict=True) if f != fold] + (extra if use_extra else [])
+                train = [s for s in train if len(s.y)]
+                model = _fit_lr(np.vstack([s.x for s in train]), np.concatenate([s.y for s in train]), c, "ranker",
+                                CANDIDATE_FEATURES)
+                for i, (s, f) in enumerate(zip(dev, folds, strict=True)):
+                    if f == fold:
+                        oof[i] = _scores(model, s.x) if len(s.y) else np.zeros(0)
+            metrics = _rank_metrics(dev, oof)
+            report[f"C={c}{' +tuned-on sets' if use_extra else ''}"] = metrics
+            if best is None or metrics["mrr"] > best[0]:
+                best, best_oof = (metrics["mrr"], c, use_extra), oof
+    assert best is not None
+    _, c, use_extra = best
+    train = [s for s in dev + (extra if use_extra else []) if len(s.y)]
+    model = _fit_lr(np.vstack([s.x for s in train]), np.concatenate([s.y for s in train]), c, "ranker", CANDIDATE_FEATURES)
+    model.cv = {"chosen": f"C={c}{' +tuned-on sets' if use_extra else ''}", "out_of_fold": _rank_metrics(dev, best_oof),
+                "baselines": _baselines(dev), "settings": report}
+    model.fitted_on = f"blind dev ({len(dev)} questions){' + the tuned-on sets' if use_extra else ''}"
+    model.extra = {"close": _close_point(dev, best_oof)}
+    return model, best_oof, model.cv
+
+
+def _close_point(dev: list[Sample], oof: list[np.ndarray]) -> float:
+    """The share of the best passage's probability at which the runner-up is cited too: the one that
+    maximises (answerable questions whose evidence is cited) − ½ × (runner-ups cited without evidence)."""
+    best_value, best_ratio = -1e9, 1.0
+    for ratio in np.arange(0.3, 1.01, 0.05):
+        value = 0.0
+        for s, scores in zip(dev, oof, strict=True):
+            if s.question.should_abstain or len(scores) < 2:
+                continue
+            p = 1 / (1 + np.exp(-scores))
+            order = np.argsort(-p)
+            second = p[order[1]] >= ratio * p[order[0]]
+            value += 1.0 if s.y[order[0]] or (second and s.y[order[1]]) else 0.0
+            value -= 0.5 if second and not s.y[order[1]] else 0.0
+        if value > best_value:
+            best_value, best_ratio = value, float(ratio)
+    return round(best_ratio, 2)
+
+
+def _baselines(dev: list[Sample]) -> dict[str, dict[str, float]]:
+    out = {}
+    for name in ("z_dense", "z_sentence", "z_bm25", "z_e5"):
+        col = CANDIDATE_FEATURES.index(name)
+        out[name] = _rank_metrics(dev, [s.x[:, col] if len(s.y) else np.zeros(0) for s in dev])
+    hand = HybridReranker.blend
+    out["hand-weighted blend (before)"] = _rank_metrics(dev, [np.array([hand(c) for c in s.candidates]) for s in dev])
+    return out
+
+
+def answerability_rows(assistant: Assistant, dev: list[Sample], oof: list[np.ndarray]) -> np.ndarray:
+    rows = []
+    for s, scores in zip(dev, oof, strict=True):
+        for cand, score in zip(s.candidates, scores, strict=True):
+            cand.score = float(1 / (1 + np.exp(-score)))  # the reranker's probability
+        ranked = sorted(s.candidates, key=lambda c: -c.score)
+        x = assistant.answerability.features(s.query, ranked, s.language)
+        rows.append([x[f] for f in ANSWERABLE_FEATURES])
+    return np.array(rows)
+
+
+def fit_answerable(dev: list[Sample], x: np.ndarray, folds: list[int]) -> LinearModel:
+    y = np.array([not s.question.should_abstain for s in dev])
+    best: tuple[float, float, np.ndarray] | None = None
+    report: dict[str, object] = {}
+    for c in (0.03, 0.1, 0.3, 1.0, 3.0):
+        oof = np.zeros(len(dev))
+        for fold in range(FOLDS):
+            train = np.array([f != fold for f in folds])
+            model = _fit_lr(x[train], y[train], c, "answerable", ANSWERABLE_FEATURES)
+            oof[~train] = 1 / (1 + np.exp(-_scores(model, x[~train])))
+        threshold = _threshold(oof, y)
+        declined = float(np.mean(oof[~y] < threshold)) if (~y).any() else 0.0
+        report[f"C={c}"] = {"declined": declined, "answerable_declined": float(np.mean(oof[y] < threshold))}
+        if best is None or declined > best[0]:
+            best = (declined, c, oof)
+    assert best is not None
+    _, c, oof = best
+    model = _fit_lr(x, y, c, "answerable", ANSWERABLE_FEATURES)
+    model.threshold = _threshold(oof, y)
+    kinds = [s.question.question_kind for s in dev]
+    model.extra = {"near_miss": _near_point(oof, kinds, model.threshold)}
+    by_kind = {k: float(np.mean([p < model.threshold for p, kk in zip(oof, kinds, strict=True) if kk == k]))
+               for k in sorted(set(kinds))}
+    out_of_fold = {"declined": best[0], "answerable_declined": float(np.mean(oof[y] < model.threshold)),
+                   "declined_by_kind": by_kind}
+    model.cv = {"chosen": f"C={c}", "out_of_fold": out_of_fold, "settings": report}
+    model.fitted_on = f"blind dev ({len(dev)} questions)"
+    return model
+
+
+def _threshold(p: np.ndarray, y: np.ndarray) -> float:
+    """The highest threshold that declines at most MAX_ANSWERABLE_DECLINED of the answerable questions."""
+    answerable = np.sort(p[y])
+    allowed = int(np.floor(MAX_ANSWERABLE_DECLINED * len(answerable)))
+    return float(answerable[allowed]) if len(answerable) else 0.5
+
+
+def _near_point(p: np.ndarray, kinds: list[str], threshold: float) -> float:
+    """Below the threshold: quote the nearest passage above this point (near-miss), not below (off-topic)."""
+    declined = [(pp, k) for pp, k in zip(p, kinds, strict=True) if pp < threshold and k in ("near_miss", "off_topic")]
+    best, point = -1, threshold
+    for cut in sorted({pp for pp, _ in declined} | {threshold}):
+        right = sum((pp >= cut) == (k == "near_miss") for pp, k in declined)
+        if right > best:
+            best, point = right, cut
+    return float(point)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dry-run", action="store_true", help="print the CV scores, write nothing")
+    parser.add_argument("--extra-training", action="store_true",
+                        help="let CV try the tuned-on sets as extra ranker training data")
+    args = parser.parse_args(argv)
+    assistant = Assistant.from_settings(Settings(), fitting=True)
+    dev_questions = [q for q in load_gold(BLIND_SET) if q.split == "dev"]
+    dev = collect(assistant, dev_questions)
+    extra = collect(assistant, [q for p in tuned_on_sets().values() for q in load_gold(p)]) if args.extra_training else []
+    folds = _folds(dev)
+    ranker, oof, cv = fit_ranker(dev, extra, folds)
+    print("ranker, out of fold on dev:", cv["out_of_fold"], "chosen", cv["chosen"], "close", ranker.extra["close"])
+    for name, m in cv["baselines"].items():
+        print(f"  baseline {name}: {m}")
+    answerable = fit_answerable(dev, answerability_rows(assistant, dev, oof), folds)
+    print("answerability, out of fold on dev:", answerable.cv["out_of_fold"], "chosen", answerable.cv["chosen"],
+          f"threshold {answerable.threshold:.3f}, near-miss point {answerable.extra['near_miss']:.3f}")
+    if not args.dry_run:
+        print("wrote", ranker.save(), answerable.save())
+
+
+if __name__ == "__main__":
+    main()
