@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     chunk_target_tokens: int = Field(
         160, ge=16, le=8192, description="Sections are packed into chunks of about this many word pieces"
     )
+    max_file_bytes: int = Field(20_000_000, ge=1, description="Larger source files are skipped, unread")
+    max_unzipped_bytes: int = Field(
+        50_000_000, ge=1, description="A .docx whose parts decompress to more than this is skipped, unparsed"
+    )
 
     retrieve_k: int = Field(20, ge=1, le=200, description="Candidates taken from each of dense and BM25")
     reranker: str = Field("hybrid", description="'hybrid' (default, no model) or 'cross-encoder:<model name or path>'")
