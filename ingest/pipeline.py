@@ -28,6 +28,7 @@ from ingest.errors import SkippedFile
 from ingest.load import load_text
 from ingest.manifest import corpus_files, infer_meta, read_manifest
 from ingest.models import Document, content_hash
+from ingest.paths import corpus_name, inside_corpus
 from ingest.store import ChunkStore, ids_fingerprint
 from ingest.themes import THEMES, THEMES_VERSION, ThemeTagger, theme_metadata
 
@@ -70,32 +71,30 @@ class IngestReport:
         }
 
 
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(root.resolve()))
-    except ValueError:
-        return str(path.resolve())
-
-
 def load_documents(settings: Settings, paths: list[Path] | None, report: IngestReport) -> list[Document]:
     manifest = read_manifest(settings.manifest_path)
     files = paths if paths else corpus_files(settings.corpus_dir)
     taken = {meta.id for meta in manifest.values()}
     docs: list[Document] = []
     for path in files:
-        rel = _relative(path, settings.corpus_dir)
+        rel = corpus_name(path, settings.corpus_dir)
         try:
-            if not path.is_file():
+            real = inside_corpus(path, settings.corpus_dir)
+            if not real.is_file():
                 raise SkippedFile("no such file")
-            text = load_text(path)
+            text = load_text(real, settings.max_file_bytes, settings.max_unzipped_bytes)
+            data = real.read_bytes()
         except SkippedFile as exc:
             report.skipped.append(Skipped(rel, str(exc)))
+            continue
+        except OSError as exc:  # gone or unreadable between the listing and the read
+            report.skipped.append(Skipped(rel, f"cannot be read: {exc.strerror or exc}"))
             continue
         meta = manifest.get(rel) or manifest.get(path.name)
         if meta is None:
             meta = infer_meta(path, text, taken)
             taken.add(meta.id)
-        fp = content_hash(path.read_bytes() + meta.model_dump_json().encode())
+        fp = content_hash(data + meta.model_dump_json().encode())
         docs.append(Document(meta=meta, path=rel, source_text=text, content_hash=fp))
     return docs
 

@@ -27,6 +27,7 @@ def ingest(paths: tuple[Path, ...], rebuild: bool, as_json: bool) -> None:
     from tqdm import tqdm
 
     from ingest.errors import IngestError
+    from ingest.paths import printable
     from ingest.pipeline import Ingestor
 
     settings = load_settings()
@@ -46,7 +47,7 @@ def ingest(paths: tuple[Path, ...], rebuild: bool, as_json: bool) -> None:
     try:
         report = Ingestor(settings).run(list(paths) or None, rebuild=rebuild, progress=progress)
     except IngestError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(printable(str(exc))) from None
     finally:
         if bar is not None:
             bar.close()
@@ -60,9 +61,9 @@ def ingest(paths: tuple[Path, ...], rebuild: bool, as_json: bool) -> None:
             f"skipped: {len(report.skipped)}  seconds: {report.seconds:.2f}  chunks/s: {rate:.0f}"
         )
         if report.deleted:
-            click.echo(f"removed from the index: {', '.join(report.deleted)}")
-        for s in report.skipped:
-            click.echo(f"skipped {s.path}: {s.reason}", err=True)
+            click.echo(f"removed from the index: {', '.join(printable(d) for d in report.deleted)}")
+        for s in report.skipped:  # names escaped: a newline in a file name must not forge a line
+            click.echo(f"skipped {printable(s.path)}: {printable(s.reason)}", err=True)
     sys.exit(report.exit_code)
 
 
