@@ -24,7 +24,7 @@ from assistant.practices import PracticeFinder, practice_request
 from assistant.rerank import CrossEncoderReranker, HybridReranker, Reranker, TermWeights
 from assistant.retrieve import Candidate, HybridRetriever
 from assistant.spelling import Speller, english
-from assistant.text import is_follow_up, sentences, strip_injection, terms
+from assistant.text import inert_markers, is_follow_up, sentences, strip_injection, terms
 from coalition.settings import Settings
 from ingest import geo
 from ingest.embed import BatchingEmbedder, Embedder, SentenceTransformerEmbedder
@@ -252,7 +252,7 @@ def _practice_line(record: PracticeRecord, chunk: StoredChunk) -> str:
     """'Title (2014–2024; Brazil-funded; USD 8,000,000)' for projects; for a country's row, the cell cited
     ('Turkey — thematic area 4: …: Advancing gender equality…')."""
     if record.kind != "project":
-        text = " ".join(chunk.text.split()) if len(record.chunk_ids) > 1 else f"{record.title}: {record.summary}"
+        text = " ".join(inert_markers(chunk.text).split()) if len(record.chunk_ids) > 1 else f"{record.title}: {record.summary}"
         return f"{text[:200].rstrip()}{'…' if len(text) > 200 else ''}"
     facts = []
     if record.year_from and str(record.year_from) not in record.title:

@@ -3,7 +3,8 @@
 Query words the corpus lacks are mapped to the nearest corpus word before BM25 and the encoder see
 them (``assistant/spelling.py``). Metadata filters apply to both sides. Each candidate also gets the
 cosine of its best sentence (ingest stores a vector per sentence of multi-sentence passages), which
-the reranker uses: a long passage's own vector blurs the one sentence that answers.
+the reranker uses: a long passage's own vector blurs the one sentence that answers. Passages that
+ingest flagged as instruction-like (``ingest/screen.py``) are never candidates: documents are data.
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ class HybridRetriever:
         self.speller = speller or Speller([c.text for c in index.chunks])
         # which chunk (by position) each stored sentence belongs to: sentence-level dense retrieval
         self._sentence_owner = np.array([self.position.get(o, -1) for o in sentences.owners] if sentences else [], dtype=np.int64)
+        trusted = np.array([not c.metadata.get("instruction_like", False) for c in index.chunks], dtype=bool)
+        self.trusted = None if trusted.all() else trusted  # None: nothing to leave out (the fast path)
         self.values = {key: {str(c.metadata.get(key, "")) for c in index.chunks} - {""} for key in FILTER_KEYS if key != "theme"}
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="retrieve")
 
@@ -89,7 +92,8 @@ class HybridRetriever:
         """Nearest chunks. Up to EXACT_BELOW chunks, an exact scan of the vectors read from Chroma at start-up
         (0.02 ms here, against 2.5 ms for a Chroma query, and exact); above it, Chroma's HNSW index."""
         if len(self.index.chunks) > EXACT_BELOW:
-            return self.store.query(qvec, min(k, len(self.index.chunks)), where)
+            hits = self.store.query(qvec, min(k, len(self.index.chunks)), where)
+            return [(cid, sim) for cid, sim in hits if self._trusted(cid)]
         sims = self.vectors @ qvec
         if mask is not None:
             sims = np.where(mask, sims, -np.inf)
@@ -110,6 +114,9 @@ class HybridRetriever:
         top = np.argsort(-best)[:k]
         return [(self.index.chunks[i].id, float(best[i])) for i in top if np.isfinite(best[i])]
 
+    def _trusted(self, cid: str) -> bool:
+        return self.trusted is None or cid not in self.position or bool(self.trusted[self.position[cid]])
+
     def retrieve(self, query: str, k: int = 20, filters: dict[str, str] | None = None) -> tuple[list[Candidate], np.ndarray]:
         clean = self.check_filters(filters)
         corrected = self.speller.fix(query)
@@ -118,9 +125,10 @@ class HybridRetriever:
             where = dict(clean)
         elif clean:
             where = {"$and": [{key: value} for key, value in clean.items()]}
-        mask = None
+        mask = self.trusted
         if clean:
             mask = np.array([all(c.metadata.get(f) == v for f, v in clean.items()) for c in self.index.chunks])
+            mask = mask if self.trusted is None else mask & self.trusted
         lexical = " ".join([corrected, *expansions(corrected)])
         keyword_hits = self._pool.submit(self.index.search, lexical, k, mask)
         qvec = self.embedder.embed([corrected])[0]

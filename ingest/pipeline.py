@@ -32,7 +32,8 @@ from ingest.paths import corpus_name, inside_corpus
 from ingest.store import ChunkStore, ids_fingerprint
 from ingest.themes import THEMES, THEMES_VERSION, ThemeTagger, theme_metadata
 
-CHUNKER_VERSION = "6"  # 5: theme tags in chunk metadata; 6: a paragraph ending in a comma runs on
+CHUNKER_VERSION = "7"  # 5: theme tags in chunk metadata; 6: a paragraph ending in a comma runs on;
+# 7: instruction-like passages flagged
 
 Progress = Callable[[str, int, int], None]  # (what, done, total)
 

@@ -85,6 +85,7 @@ def load(path: Path) -> list[PracticeRecord]:
 
 def extract(chunks: list[StoredChunk], metas: dict[str, DocumentMeta]) -> list[PracticeRecord]:
     by_doc: OrderedDict[str, list[StoredChunk]] = OrderedDict()
+    chunks = [c for c in chunks if not c.metadata.get("instruction_like")]  # instructions are no practice
     for chunk in sorted(chunks, key=lambda c: (str(c.metadata.get("doc_id")), int(c.metadata.get("order", 0)))):
         by_doc.setdefault(str(chunk.metadata.get("doc_id")), []).append(chunk)
     records: list[PracticeRecord] = []

@@ -78,6 +78,7 @@ def docs(as_json: bool) -> None:
     """
     from ingest.catalog import documents
     from ingest.errors import IngestError
+    from ingest.paths import printable
     from ingest.store import ChunkStore
 
     try:
@@ -88,6 +89,13 @@ def docs(as_json: bool) -> None:
         click.echo(json.dumps(rows, ensure_ascii=False))
         return
     for row in rows:
-        name = row["symbol"] or row["doc_type"]
-        click.echo(f"{row['doc_id']:<26} {row['chunks']:>4} chunks  {name:<22} {row['date']:<10} {row['title']}")
+        name = printable(row["symbol"] or row["doc_type"])
+        click.echo(f"{printable(row['doc_id']):<26} {row['chunks']:>4} chunks  {name:<22} {printable(row['date']):<10} "
+                   f"{printable(row['title'])}")
     click.echo(f"{len(rows)} documents, {sum(r['chunks'] for r in rows)} chunks")
+    for row in rows:  # documents are data: a passage that instructs an assistant is reported, never answered from
+        if flagged := row["instruction_like"]:
+            count = "1 passage reads" if len(flagged) == 1 else f"{len(flagged)} passages read"
+            click.echo(f"{printable(row['doc_id'])}: {count} as instructions to an assistant; kept out of answers")
+            for item in flagged:
+                click.echo(f"  {printable(item['locator'])} ({', '.join(item['signals'])})")
