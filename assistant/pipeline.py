@@ -31,9 +31,10 @@ from ingest.embed import BatchingEmbedder, Embedder, SentenceTransformerEmbedder
 from ingest.errors import IndexNotReady
 from ingest.keyword import KeywordIndex
 from ingest.practices import PracticeRecord
+from ingest.practices import fingerprint as practice_fingerprint
 from ingest.sentences import SentenceVectors
 from ingest.sentences import recipe as sentence_recipe
-from ingest.store import ChunkStore, StoredChunk, ids_fingerprint
+from ingest.store import ChunkStore, StoredChunk
 
 TOPIC_LIFT = 0.05
 ABSTAIN = "The coalition documents don't say anything about that."
@@ -60,7 +61,7 @@ class Assistant:
         )
         store = ChunkStore(settings, create=False)
         index = KeywordIndex.load(settings.keyword_path)
-        if ids_fingerprint(store.all_ids()) != index.fingerprint:
+        if store.fingerprint() != index.fingerprint:
             raise IndexNotReady("the vector and keyword indexes differ (an interrupted ingest?); run `coalition ingest`")
         sentence_vectors = SentenceVectors.load(settings.sentence_path)
         if (sentence_vectors.fingerprint, sentence_vectors.recipe) != (index.fingerprint, sentence_recipe(embedder.name)):
@@ -75,6 +76,8 @@ class Assistant:
         speller = Speller([c.text for c in index.chunks], english())
         retriever = HybridRetriever(store, index, BatchingEmbedder(embedder), sentence_vectors, speller)  # questions share a pass
         embedder.embed(["warm up"])  # the first question is as fast as the hundredth
+        if practice_fingerprint(settings.practices_path) != index.fingerprint:
+            raise IndexNotReady("the practice records are not those of this index; run `coalition ingest`")
         practices = PracticeFinder.load(settings, retriever.embedder)
         composer = ExtractiveComposer(weights, settings.max_answer_words, parts=split_parts(index.chunks))
         return cls(settings, retriever, reranker, composer, generator, practices)

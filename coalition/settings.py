@@ -83,20 +83,27 @@ class Settings(BaseSettings):
         return value.rstrip("/")
 
     @property
+    def index_root(self) -> Path:
+        """Where the index's files are: the complete build ``index_dir/current`` links to (a rebuild swaps
+        the link, see ``ingest/builds.py``), or ``index_dir`` itself for an index never rebuilt."""
+        current = self.index_dir / "current"
+        return current.resolve() if current.is_dir() else self.index_dir
+
+    @property
     def chroma_path(self) -> Path:
-        return self.index_dir / "chroma"
+        return self.index_root / "chroma"
 
     @property
     def keyword_path(self) -> Path:
-        return self.index_dir / "keyword"
+        return self.index_root / "keyword"
 
     @property
     def sentence_path(self) -> Path:
-        return self.index_dir / "sentences.npz"
+        return self.index_root / "sentences.npz"
 
     @property
     def practices_path(self) -> Path:
-        return self.index_dir / "practices.json"
+        return self.index_root / "practices.json"
 
     @property
     def manifest_path(self) -> Path:

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from coalition.settings import Settings
-from ingest import keyword, practices, sentences
+from ingest import builds, keyword, practices, sentences
 from ingest.chunk import Chunker
 from ingest.embed import Embedder, SentenceTransformerEmbedder
 from ingest.enrich import Metadata, chunk_metadata
@@ -29,7 +29,7 @@ from ingest.load import load_text
 from ingest.manifest import corpus_files, infer_meta, read_manifest
 from ingest.models import Document, content_hash
 from ingest.paths import corpus_name, inside_corpus
-from ingest.store import ChunkStore, ids_fingerprint
+from ingest.store import ChunkStore
 from ingest.themes import THEMES, THEMES_VERSION, ThemeTagger, theme_metadata
 
 CHUNKER_VERSION = "7"  # 5: theme tags in chunk metadata; 6: a paragraph ending in a comma runs on;
@@ -116,11 +116,13 @@ class Ingestor:
         return hashlib.sha256((doc.content_hash + recipe).encode()).hexdigest()[:32]
 
     def run(self, paths: list[Path] | None = None, rebuild: bool = False, progress: Progress | None = None) -> IngestReport:
+        if rebuild and not self.settings.chroma_url:
+            return self._rebuild(paths, progress)
         started = time.perf_counter()
         report = IngestReport()
         docs = load_documents(self.settings, paths, report)
         store = ChunkStore(self.settings)
-        if rebuild:
+        if rebuild:  # a Chroma server's collection is rebuilt in place
             store.reset()
             self.settings.sentence_path.unlink(missing_ok=True)
         states = store.doc_states()
@@ -166,10 +168,12 @@ class Ingestor:
         if stale:
             store.delete(stale)
 
-        stored = ids_fingerprint(store.all_ids())
+        # derived files follow the index's fingerprint, whatever a killed run left behind
+        stored = store.fingerprint()
         stale_keyword = keyword.fingerprint(self.settings.keyword_path) != stored
         stale_sentences = sentences.fingerprint(self.settings.sentence_path) != (stored, sentences.recipe(self.embedder.name))
-        if stale_keyword or stale_sentences:
+        stale_practices = practices.fingerprint(self.settings.practices_path) != stored
+        if stale_keyword or stale_sentences or stale_practices:
             stored_chunks = store.all_chunks()
             if stale_keyword:
                 keyword.build(self.settings.keyword_path, stored_chunks)
@@ -177,8 +181,21 @@ class Ingestor:
                 report.sentences_embedded = sentences.build(
                     self.settings.sentence_path, stored_chunks, lambda texts: self._embed(texts, progress, "sentences"),
                     self.embedder.name)
-        if todo or stale or not practices.exists(self.settings.practices_path):
-            practices.write(self.settings.practices_path, store, read_manifest(self.settings.manifest_path))
+            if stale_practices:
+                practices.write(self.settings.practices_path, stored_chunks, store, read_manifest(self.settings.manifest_path))
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _rebuild(self, paths: list[Path] | None, progress: Progress | None) -> IngestReport:
+        """A complete index built beside the one in use, then swapped in (``ingest/builds.py``); when
+        nothing could be ingested the old index stays."""
+        started = time.perf_counter()
+        build = builds.new_build(self.settings.index_dir)
+        report = Ingestor(self.settings.model_copy(update={"index_dir": build}), self.embedder).run(paths, False, progress)
+        if report.exit_code == 1:
+            builds.discard(build)
+        else:
+            builds.swap_in(self.settings.index_dir, build)
         report.seconds = time.perf_counter() - started
         return report
 

@@ -10,7 +10,7 @@ record and offers no way to read back per-document fingerprints, which increment
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
@@ -47,6 +47,13 @@ BATCH = 5000  # ids or records per Chroma call: under its max batch (5,461) and 
 
 def ids_fingerprint(ids: Sequence[str]) -> str:
     return hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()
+
+
+def index_fingerprint(chunks: Iterable[StoredChunk]) -> str:
+    """What the derived files (BM25, sentence vectors, practice records) are built from: every chunk's id,
+    which follows its text, with its document's fingerprint, which its metadata follows. A metadata-only
+    change (a manifest title) changes it too."""
+    return ids_fingerprint([f"{c.id}\t{c.metadata.get('doc_fingerprint', '')}" for c in chunks])
 
 
 class ChunkStore:
@@ -117,6 +124,11 @@ class ChunkStore:
             state.ids.add(cid)
             state.fingerprints.add(str(meta["doc_fingerprint"]))
         return states
+
+    def fingerprint(self) -> str:
+        """``index_fingerprint`` of the stored chunks, read from their metadata alone."""
+        return index_fingerprint(StoredChunk(cid, "", dict(meta or {})) for got in self._pages(["metadatas"])
+                                 for cid, meta in zip(got["ids"], got["metadatas"] or [], strict=True))
 
     def embeddings(self, ids: list[str]) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
