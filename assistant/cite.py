@@ -1,7 +1,8 @@
 """Cite stage: snippets → numbered ``Citation``s and the answer text with ``[n]`` markers.
 
 Markers are parsed back from the answer and checked against the citations: a marker naming no
-passage is an error, and only cited passages are returned.
+passage is an error, and only cited passages are returned. A document's own markers ('[1]' in its
+text) are taken out of the quoted text first, so they never pass for ours.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import re
 from assistant.compose import Snippet
 from assistant.models import Citation
 from assistant.retrieve import Candidate
+from assistant.text import inert_markers
 from ingest.store import StoredChunk
 
 MARKER = re.compile(r"\[(\d{1,2})\]")
@@ -54,7 +56,7 @@ def cite(snippets: list[Snippet]) -> tuple[str, list[Citation]]:
         if chunk.id not in numbers:
             numbers[chunk.id] = len(numbers) + 1
             citations.append(citation_for(numbers[chunk.id], snip.candidate, snip.quote))
-        lines.append(f"{snip.quote}{' …' if snip.cut else ''} [{numbers[chunk.id]}]")
+        lines.append(f"{inert_markers(snip.quote)}{' …' if snip.cut else ''} [{numbers[chunk.id]}]")
     answer = "\n\n".join(lines)
     check_markers(answer, citations)
     return answer, citations

@@ -24,7 +24,7 @@ import httpx
 from assistant.cite import citation_for
 from assistant.models import Answer, Citation
 from assistant.retrieve import Candidate
-from assistant.text import sentences, stem, terms, words
+from assistant.text import inert_markers, sentences, stem, terms, words
 from coalition.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ class OpenAIGenerator:
 
     def complete(self, question: str, passages: list[Candidate]) -> str:
         numbered = "\n\n".join(
-            f"[{i}] {c.chunk.metadata.get('label', '')} {c.chunk.metadata.get('locator', '')}\n{c.chunk.text}"
+            f"[{i}] {c.chunk.metadata.get('label', '')} {c.chunk.metadata.get('locator', '')}\n{inert_markers(c.chunk.text)}"
             for i, c in enumerate(passages, 1)
         )
         body = {

@@ -28,16 +28,17 @@ from assistant.practices import PracticeFinder, practice_request
 from assistant.rerank import CANDIDATE_FEATURES, CrossEncoderReranker, LearnedReranker, Reranker, TermWeights
 from assistant.retrieve import Candidate, HybridRetriever
 from assistant.spelling import Speller, english
-from assistant.text import is_follow_up, sentences, strip_injection, terms
+from assistant.text import inert_markers, is_follow_up, sentences, strip_injection, terms
 from coalition.settings import Settings
 from ingest import geo, multilingual
 from ingest.embed import BatchingEmbedder, Embedder, SentenceTransformerEmbedder
 from ingest.errors import IndexNotReady
 from ingest.keyword import KeywordIndex
 from ingest.practices import PracticeRecord
+from ingest.practices import fingerprint as practice_fingerprint
 from ingest.sentences import SentenceVectors
 from ingest.sentences import recipe as sentence_recipe
-from ingest.store import ChunkStore, StoredChunk, ids_fingerprint
+from ingest.store import ChunkStore, StoredChunk
 
 ABSTAIN = lang.phrase("abstain", "en")
 
@@ -79,7 +80,7 @@ class Assistant:
         )
         store = ChunkStore(settings, create=False)
         index = KeywordIndex.load(settings.keyword_path)
-        if ids_fingerprint(store.all_ids()) != index.fingerprint:
+        if store.fingerprint() != index.fingerprint:
             raise IndexNotReady("the vector and keyword indexes differ (an interrupted ingest?); run `coalition ingest`")
         sentence_vectors = SentenceVectors.load(settings.sentence_path)
         if (sentence_vectors.fingerprint, sentence_vectors.recipe) != (index.fingerprint, sentence_recipe(embedder.name)):
@@ -103,6 +104,8 @@ class Assistant:
                                     views, encoder)
         embedder.embed(["warm up"])  # the first question is as fast as the hundredth
         lang.warm_up()
+        if practice_fingerprint(settings.practices_path) != index.fingerprint:
+            raise IndexNotReady("the practice records are not those of this index; run `coalition ingest`")
         practices = PracticeFinder.load(settings, retriever.embedder)
         close = reranker.model.extra.get("close", 1.0) if isinstance(reranker, LearnedReranker) else 1.0
         composer = ExtractiveComposer(weights, settings.max_answer_words, parts=split_parts(index.chunks), close=close)
@@ -281,7 +284,7 @@ def _practice_line(record: PracticeRecord, chunk: StoredChunk) -> str:
     """'Title (2014–2024; Brazil-funded; USD 8,000,000)' for projects; for a country's row, the cell cited
     ('Turkey — thematic area 4: …: Advancing gender equality…')."""
     if record.kind != "project":
-        text = " ".join(chunk.text.split()) if len(record.chunk_ids) > 1 else f"{record.title}: {record.summary}"
+        text = " ".join(inert_markers(chunk.text).split()) if len(record.chunk_ids) > 1 else f"{record.title}: {record.summary}"
         return f"{text[:200].rstrip()}{'…' if len(text) > 200 else ''}"
     facts = []
     if record.year_from and str(record.year_from) not in record.title:

@@ -105,6 +105,9 @@ class HybridRetriever:
         self.e5_vectors = multilingual.matrix([c.id for c in index.chunks]) if multilingual is not None else None
         self.ngrams = NgramView([keyword_text(c) for c in index.chunks],
                                 [[c.text[a:b] for a, b in split_sentences(c.text)] for c in index.chunks])
+        # instruction-like passages (flagged at ingest) are data, never answers: no view offers them
+        trusted = np.array([not c.metadata.get("instruction_like", False) for c in index.chunks], dtype=bool)
+        self.trusted = None if trusted.all() else trusted  # None: nothing to leave out (the fast path)
         self.values = {key: {str(c.metadata.get(key, "")) for c in index.chunks} - {""} for key in FILTER_KEYS if key != "theme"}
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="retrieve")
 
@@ -166,9 +169,10 @@ class HybridRetriever:
             where = dict(clean)
         elif clean:
             where = {"$and": [{key: value} for key, value in clean.items()]}
-        mask = None
+        mask = self.trusted
         if clean:
             mask = np.array([all(c.metadata.get(f) == v for f, v in clean.items()) for c in self.index.chunks])
+            mask = mask if self.trusted is None else mask & self.trusted
         lexical = " ".join([corrected, *expansions(corrected)]) if english else corrected
         keyword_scores = self._pool.submit(self.index.scores, lexical)
         e5 = self._pool.submit(self.encoder.query, corrected) if self.encoder is not None else None

@@ -184,6 +184,16 @@ _INJECTION = re.compile(
 )
 
 
+_ONE_MARKER = r"\[\s*\d{1,3}(?:\s*[,–-]\s*\d{1,3})*\s*\]"  # '[1]', '[2, 3]', '[4–6]'
+_DOC_MARKER = re.compile(rf"\s*{_ONE_MARKER}(?:\s*,\s*{_ONE_MARKER})*")
+
+
+def inert_markers(text: str) -> str:
+    """Document text without its own citation markers ('… ¶16) [1].' → '… ¶16).'): in an answer, a
+    bracketed number is one of our citations, and the document's must not pass for one."""
+    return _DOC_MARKER.sub("", text)
+
+
 def strip_injection(question: str) -> tuple[str, bool]:
     """The question without instruction-like phrases, and whether any were found.
 

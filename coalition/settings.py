@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     chunk_target_tokens: int = Field(
         160, ge=16, le=8192, description="Sections are packed into chunks of about this many word pieces"
     )
+    max_file_bytes: int = Field(20_000_000, ge=1, description="Larger source files are skipped, unread")
+    max_unzipped_bytes: int = Field(
+        50_000_000, ge=1, description="A .docx whose parts decompress to more than this is skipped, unparsed"
+    )
 
     retrieve_k: int = Field(20, ge=1, le=200, description="Candidates taken from each of dense and BM25")
     reranker: str = Field("hybrid", description="'hybrid' (default, no model) or 'cross-encoder:<model name or path>'")
@@ -77,16 +81,23 @@ class Settings(BaseSettings):
         return value.rstrip("/")
 
     @property
+    def index_root(self) -> Path:
+        """Where the index's files are: the complete build ``index_dir/current`` links to (a rebuild swaps
+        the link, see ``ingest/builds.py``), or ``index_dir`` itself for an index never rebuilt."""
+        current = self.index_dir / "current"
+        return current.resolve() if current.is_dir() else self.index_dir
+
+    @property
     def chroma_path(self) -> Path:
-        return self.index_dir / "chroma"
+        return self.index_root / "chroma"
 
     @property
     def keyword_path(self) -> Path:
-        return self.index_dir / "keyword"
+        return self.index_root / "keyword"
 
     @property
     def sentence_path(self) -> Path:
-        return self.index_dir / "sentences.npz"
+        return self.index_root / "sentences.npz"
 
     @property
     def multilingual_path(self) -> Path:
@@ -94,7 +105,7 @@ class Settings(BaseSettings):
 
     @property
     def practices_path(self) -> Path:
-        return self.index_dir / "practices.json"
+        return self.index_root / "practices.json"
 
     @property
     def manifest_path(self) -> Path:

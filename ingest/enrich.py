@@ -1,6 +1,7 @@
 """Enrich stage: the flat metadata each chunk carries into the indexes (and filters on).
 
-Chroma metadata values must be scalars, so lists travel as JSON strings.
+Chroma metadata values must be scalars, so lists travel as JSON strings. A passage that reads as
+instructions to an assistant is flagged here (``instruction_like``, see ``ingest/screen.py``).
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import json
 
 from ingest.models import Chunk, DocumentMeta
+from ingest.screen import instruction_signals
 
 Metadata = dict[str, str | int | float | bool]
 
@@ -20,6 +22,7 @@ def chunk_metadata(chunk: Chunk, meta: DocumentMeta, path: str, fingerprint: str
         chunk.heading_path[0].startswith(p.section) for p in meta.practices
     ):
         country = chunk.heading_path[1]
+    signals = instruction_signals(chunk.text)
     return {
         "doc_id": meta.id,
         "title": meta.title,
@@ -45,4 +48,6 @@ def chunk_metadata(chunk: Chunk, meta: DocumentMeta, path: str, fingerprint: str
         "path": path,
         "doc_fingerprint": fingerprint,
         "doc_chunks": total,
+        "instruction_like": bool(signals),
+        "instruction_signals": ", ".join(signals),
     }

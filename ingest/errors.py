@@ -27,3 +27,7 @@ class ManifestError(IngestError):
 
 class IndexNotReady(IngestError):
     """The index is missing or inconsistent; run `coalition ingest`."""
+
+
+class TooLarge(SkippedFile):
+    """Over a size limit (the file itself, or what a zipped format decompresses to)."""

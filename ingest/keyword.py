@@ -1,7 +1,8 @@
 """Store stage, keyword side: a BM25 index (bm25s, English stemming) over the same chunks.
 
-It is written beside the vectors with the chunk records it was built from and a fingerprint of their
-ids; ingest rebuilds it whenever that fingerprint differs from Chroma's, so the two stay consistent.
+It is written beside the vectors with the chunk records it was built from and the index's fingerprint
+(their ids and documents' fingerprints, ``store.index_fingerprint``); ingest rebuilds it whenever that
+differs from Chroma's, so the two stay consistent, metadata included.
 The swap into place is a rename, so a killed ingest leaves either the old index or none.
 """
 
@@ -16,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ingest.errors import IndexNotReady
-from ingest.store import StoredChunk, ids_fingerprint
+from ingest.store import StoredChunk, index_fingerprint
 
 
 def _stemmer() -> Any:
@@ -59,7 +60,7 @@ def build(path: Path, chunks: list[StoredChunk]) -> None:
     with (tmp / "chunks.jsonl").open("w", encoding="utf-8") as fh:
         for chunk in chunks:
             fh.write(json.dumps(asdict(chunk), ensure_ascii=False) + "\n")
-    meta = {"fingerprint": ids_fingerprint([c.id for c in chunks]), "count": len(chunks), "version": VERSION}
+    meta = {"fingerprint": index_fingerprint(chunks), "count": len(chunks), "version": VERSION}
     (tmp / "meta.json").write_text(json.dumps(meta))
     old = path.with_name(path.name + ".old")
     shutil.rmtree(old, ignore_errors=True)

@@ -41,12 +41,13 @@ def read_manifest(path: Path) -> dict[str, DocumentMeta]:
 
 
 def corpus_files(corpus_dir: Path) -> list[Path]:
-    """Every candidate source file below ``corpus_dir`` (the manifest and hidden files excluded)."""
+    """Every candidate source file below ``corpus_dir`` (the manifest and hidden files excluded; symlinks
+    are listed, and ingest skips those that point out of the corpus)."""
     return sorted(
         p
         for p in corpus_dir.rglob("*")
-        if p.is_file() and p.name != "manifest.toml" and not any(part.startswith(".") for part in p.parts)
-        and p.name != "README.md"
+        if (p.is_file() or p.is_symlink()) and p.name not in ("manifest.toml", "README.md")
+        and not any(part.startswith(".") for part in p.relative_to(corpus_dir).parts)
     )
 
 

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ingest.errors import IndexNotReady
-from ingest.store import StoredChunk, ids_fingerprint
+from ingest.store import StoredChunk, index_fingerprint
 
 VERSION = "1"
 MAX_WORDS = 160  # the passage's heading and its first 160 words: longer adds cost, little signal
@@ -115,7 +115,7 @@ def build(path: Path, chunks: list[StoredChunk], embed: Callable[[list[str]], np
         vectors.update({c.id: fresh[i] for i, c in enumerate(pending)})
     ids = [c.id for c in chunks]
     matrix = np.vstack([vectors[cid] for cid in ids]) if ids else np.zeros((0, 384), np.float32)
-    meta = {"fingerprint": ids_fingerprint(ids), "recipe": recipe(model), "ids": ids}
+    meta = {"fingerprint": index_fingerprint(chunks), "recipe": recipe(model), "ids": ids}
     tmp = path.with_name(path.name + ".tmp.npz")
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez(tmp, meta=np.array(json.dumps(meta)), vectors=matrix.astype(np.float32))

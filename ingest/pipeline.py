@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from coalition.settings import Settings
-from ingest import keyword, multilingual, practices, sentences
+from ingest import builds, keyword, multilingual, practices, sentences
 from ingest.chunk import Chunker
 from ingest.embed import Embedder, SentenceTransformerEmbedder
 from ingest.enrich import Metadata, chunk_metadata
@@ -28,10 +28,12 @@ from ingest.errors import SkippedFile
 from ingest.load import load_text
 from ingest.manifest import corpus_files, infer_meta, read_manifest
 from ingest.models import Document, content_hash
-from ingest.store import ChunkStore, ids_fingerprint
+from ingest.paths import corpus_name, inside_corpus
+from ingest.store import ChunkStore
 from ingest.themes import THEMES, THEMES_VERSION, ThemeTagger, theme_metadata
 
-CHUNKER_VERSION = "6"  # 5: theme tags in chunk metadata; 6: a paragraph ending in a comma runs on
+CHUNKER_VERSION = "7"  # 5: theme tags in chunk metadata; 6: a paragraph ending in a comma runs on;
+# 7: instruction-like passages flagged
 
 Progress = Callable[[str, int, int], None]  # (what, done, total)
 
@@ -72,32 +74,30 @@ class IngestReport:
         }
 
 
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(root.resolve()))
-    except ValueError:
-        return str(path.resolve())
-
-
 def load_documents(settings: Settings, paths: list[Path] | None, report: IngestReport) -> list[Document]:
     manifest = read_manifest(settings.manifest_path)
     files = paths if paths else corpus_files(settings.corpus_dir)
     taken = {meta.id for meta in manifest.values()}
     docs: list[Document] = []
     for path in files:
-        rel = _relative(path, settings.corpus_dir)
+        rel = corpus_name(path, settings.corpus_dir)
         try:
-            if not path.is_file():
+            real = inside_corpus(path, settings.corpus_dir)
+            if not real.is_file():
                 raise SkippedFile("no such file")
-            text = load_text(path)
+            text = load_text(real, settings.max_file_bytes, settings.max_unzipped_bytes)
+            data = real.read_bytes()
         except SkippedFile as exc:
             report.skipped.append(Skipped(rel, str(exc)))
+            continue
+        except OSError as exc:  # gone or unreadable between the listing and the read
+            report.skipped.append(Skipped(rel, f"cannot be read: {exc.strerror or exc}"))
             continue
         meta = manifest.get(rel) or manifest.get(path.name)
         if meta is None:
             meta = infer_meta(path, text, taken)
             taken.add(meta.id)
-        fp = content_hash(path.read_bytes() + meta.model_dump_json().encode())
+        fp = content_hash(data + meta.model_dump_json().encode())
         docs.append(Document(meta=meta, path=rel, source_text=text, content_hash=fp))
     return docs
 
@@ -118,11 +118,13 @@ class Ingestor:
         return hashlib.sha256((doc.content_hash + recipe).encode()).hexdigest()[:32]
 
     def run(self, paths: list[Path] | None = None, rebuild: bool = False, progress: Progress | None = None) -> IngestReport:
+        if rebuild and not self.settings.chroma_url:
+            return self._rebuild(paths, progress)
         started = time.perf_counter()
         report = IngestReport()
         docs = load_documents(self.settings, paths, report)
         store = ChunkStore(self.settings)
-        if rebuild:
+        if rebuild:  # a Chroma server's collection is rebuilt in place
             store.reset()
             self.settings.sentence_path.unlink(missing_ok=True)
             self.settings.multilingual_path.unlink(missing_ok=True)
@@ -169,13 +171,15 @@ class Ingestor:
         if stale:
             store.delete(stale)
 
-        stored = ids_fingerprint(store.all_ids())
+        # derived files follow the index's fingerprint, whatever a killed run left behind
+        stored = store.fingerprint()
         stale_keyword = keyword.fingerprint(self.settings.keyword_path) != stored
         stale_sentences = sentences.fingerprint(self.settings.sentence_path) != (stored, sentences.recipe(self.embedder.name))
+        stale_practices = practices.fingerprint(self.settings.practices_path) != stored
         views_recipe = multilingual.recipe(multilingual.E5Encoder.name)
         stale_views = self.settings.multilingual and \
             multilingual.fingerprint(self.settings.multilingual_path) != (stored, views_recipe)
-        if stale_keyword or stale_sentences or stale_views:
+        if stale_keyword or stale_sentences or stale_practices or stale_views:
             stored_chunks = store.all_chunks()
             if stale_views:
                 encoder = multilingual.E5Encoder()
@@ -188,8 +192,21 @@ class Ingestor:
                 report.sentences_embedded = sentences.build(
                     self.settings.sentence_path, stored_chunks, lambda texts: self._embed(texts, progress, "sentences"),
                     self.embedder.name)
-        if todo or stale or not practices.exists(self.settings.practices_path):
-            practices.write(self.settings.practices_path, store, read_manifest(self.settings.manifest_path))
+            if stale_practices:
+                practices.write(self.settings.practices_path, stored_chunks, store, read_manifest(self.settings.manifest_path))
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _rebuild(self, paths: list[Path] | None, progress: Progress | None) -> IngestReport:
+        """A complete index built beside the one in use, then swapped in (``ingest/builds.py``); when
+        nothing could be ingested the old index stays."""
+        started = time.perf_counter()
+        build = builds.new_build(self.settings.index_dir)
+        report = Ingestor(self.settings.model_copy(update={"index_dir": build}), self.embedder).run(paths, False, progress)
+        if report.exit_code == 1:
+            builds.discard(build)
+        else:
+            builds.swap_in(self.settings.index_dir, build)
         report.seconds = time.perf_counter() - started
         return report
 

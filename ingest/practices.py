@@ -8,7 +8,9 @@
   **regional_group** record a row, with the group's interests.
 
 Records carry theme scores (the maximum over their passages, see ``ingest/themes.py``) and a vector
-(the normalised mean of their passages' vectors), and are written to ``<index>/practices.json``.
+(the normalised mean of their passages' vectors), and are written to ``<index>/practices.json`` with
+the index fingerprint of the chunks they were extracted from: ingest rewrites them whenever that
+differs from Chroma's (a killed ingest left them stale before), and answering refuses stale ones.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from pydantic import BaseModel, Field
 
 from ingest import geo
 from ingest.models import DocumentMeta
-from ingest.store import ChunkStore, StoredChunk
+from ingest.store import ChunkStore, StoredChunk, index_fingerprint
 
 _YEARS = re.compile(r"\((?:\D{0,20})?((?:19|20)\d{2})\s*[-–]\s*((?:19|20)?\d{2})\)")
 _YEAR = re.compile(r"\b((?:19|20)\d{2})\b")
@@ -58,18 +60,24 @@ class PracticeRecord(BaseModel):
     vector: list[float] = Field(default_factory=list, exclude=True)
 
 
-def exists(path: Path) -> bool:
-    return path.exists()
+def fingerprint(path: Path) -> str | None:
+    """The index fingerprint the records at ``path`` were extracted from (None: absent, or written before
+    records carried one)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return str(data["fingerprint"]) if isinstance(data, dict) and "fingerprint" in data else None
 
 
-def write(path: Path, store: ChunkStore, manifest: dict[str, DocumentMeta]) -> list[PracticeRecord]:
-    chunks = store.all_chunks()
+def write(path: Path, chunks: list[StoredChunk], store: ChunkStore, manifest: dict[str, DocumentMeta]) -> list[PracticeRecord]:
+    """Extract the records from the stored ``chunks`` (vectors read from ``store``) and write them."""
     records = extract(chunks, {m.id: m for m in manifest.values()})
     vectors = store.embeddings([cid for r in records for cid in r.chunk_ids])
     for record in records:
         mean = np.mean([vectors[cid] for cid in record.chunk_ids if cid in vectors], axis=0)
         record.vector = [round(float(x), 6) for x in mean / (np.linalg.norm(mean) or 1.0)]
-    data = [r.model_dump() | {"vector": r.vector} for r in records]
+    data = {"fingerprint": index_fingerprint(chunks), "records": [r.model_dump() | {"vector": r.vector} for r in records]}
     tmp = path.with_suffix(".tmp")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
@@ -80,11 +88,14 @@ def write(path: Path, store: ChunkStore, manifest: dict[str, DocumentMeta]) -> l
 def load(path: Path) -> list[PracticeRecord]:
     if not path.exists():
         return []
-    return [PracticeRecord.model_validate(row) for row in json.loads(path.read_text(encoding="utf-8"))]
+    data = json.loads(path.read_text(encoding="utf-8"))
+    rows = data["records"] if isinstance(data, dict) else data  # a list: written before records had a fingerprint
+    return [PracticeRecord.model_validate(row) for row in rows]
 
 
 def extract(chunks: list[StoredChunk], metas: dict[str, DocumentMeta]) -> list[PracticeRecord]:
     by_doc: OrderedDict[str, list[StoredChunk]] = OrderedDict()
+    chunks = [c for c in chunks if not c.metadata.get("instruction_like")]  # instructions are no practice
     for chunk in sorted(chunks, key=lambda c: (str(c.metadata.get("doc_id")), int(c.metadata.get("order", 0)))):
         by_doc.setdefault(str(chunk.metadata.get("doc_id")), []).append(chunk)
     records: list[PracticeRecord] = []

@@ -4,7 +4,7 @@ A long passage's vector blurs what each of its sentences says; the reranker scor
 best sentence as well (a one-sentence passage's own vector already is its sentence's). A section
 passage's first line, its heading, is left out: every part of the section repeats it, so it tells
 them apart from nothing and would lift them all alike. The vectors are
-written beside the BM25 index with a fingerprint of the chunk ids they cover, and rebuilt whenever
+written beside the BM25 index with the index fingerprint of the chunks they cover, and rebuilt whenever
 that differs from Chroma's; chunk ids change with their text, so a rebuild embeds only new passages'
 sentences. The swap into place is a rename, so a killed ingest leaves the old file or none.
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ingest.errors import IndexNotReady
-from ingest.store import StoredChunk, ids_fingerprint
+from ingest.store import StoredChunk, index_fingerprint
 
 VERSION = "3"  # 2: headings left out; 3: list items also embedded with heading and lead-in
 _SENT = re.compile(r"(?<=[.!?;])\s+(?=[A-Z(“\"'])|\n+")
@@ -174,7 +174,7 @@ def build(path: Path, chunks: list[StoredChunk], embed: Callable[[list[str]], np
         vectors.update({row: fresh[i] for i, (row, _) in enumerate(pending)})
     dim = next(iter(vectors.values())).shape[0] if vectors else 0
     matrix = np.vstack([vectors[i] for i in range(len(owners))]) if owners else np.zeros((0, dim), np.float32)
-    meta = {"fingerprint": ids_fingerprint([c.id for c in chunks]), "recipe": recipe(model), "owners": owners}
+    meta = {"fingerprint": index_fingerprint(chunks), "recipe": recipe(model), "owners": owners}
     tmp = path.with_name(path.name + ".tmp.npz")
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez(tmp, meta=np.array(json.dumps(meta)), spans=np.array(spans, dtype=np.int32).reshape(-1, 2),

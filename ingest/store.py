@@ -10,7 +10,7 @@ record and offers no way to read back per-document fingerprints, which increment
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
@@ -42,8 +42,18 @@ class DocState:
         return len(self.ids) == self.expected and self.fingerprints == {self.fingerprint}
 
 
+BATCH = 5000  # ids or records per Chroma call: under its max batch (5,461) and SQLite's 32,766 variables
+
+
 def ids_fingerprint(ids: Sequence[str]) -> str:
     return hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()
+
+
+def index_fingerprint(chunks: Iterable[StoredChunk]) -> str:
+    """What the derived files (BM25, sentence vectors, practice records) are built from: every chunk's id,
+    which follows its text, with its document's fingerprint, which its metadata follows. A metadata-only
+    change (a manifest title) changes it too."""
+    return ids_fingerprint([f"{c.id}\t{c.metadata.get('doc_fingerprint', '')}" for c in chunks])
 
 
 class ChunkStore:
@@ -92,10 +102,21 @@ class ChunkStore:
     def count(self) -> int:
         return int(self.collection.count())
 
+    def _pages(self, include: list[str]) -> Iterator[Any]:
+        """The whole collection, ``BATCH`` records a call (one call for all fails past 32,766 records)."""
+        offset = 0
+        while True:
+            got = self.collection.get(include=include, limit=BATCH, offset=offset)  # type: ignore[arg-type]
+            if not got["ids"]:
+                return
+            yield got
+            offset += len(got["ids"])
+
     def doc_states(self) -> dict[str, DocState]:
-        got = self.collection.get(include=["metadatas"])
         states: dict[str, DocState] = {}
-        for cid, meta in zip(got["ids"], got["metadatas"] or [], strict=True):
+        pairs = ((cid, meta) for got in self._pages(["metadatas"])
+                 for cid, meta in zip(got["ids"], got["metadatas"] or [], strict=True))
+        for cid, meta in pairs:
             doc = str(meta["doc_id"])
             state = states.setdefault(
                 doc, DocState(str(meta["doc_fingerprint"]), int(meta["doc_chunks"]), str(meta["path"]))
@@ -104,11 +125,17 @@ class ChunkStore:
             state.fingerprints.add(str(meta["doc_fingerprint"]))
         return states
 
+    def fingerprint(self) -> str:
+        """``index_fingerprint`` of the stored chunks, read from their metadata alone."""
+        return index_fingerprint(StoredChunk(cid, "", dict(meta or {})) for got in self._pages(["metadatas"])
+                                 for cid, meta in zip(got["ids"], got["metadatas"] or [], strict=True))
+
     def embeddings(self, ids: list[str]) -> dict[str, np.ndarray]:
-        if not ids:
-            return {}
-        got = self.collection.get(ids=ids, include=["embeddings"])
-        return {cid: np.asarray(vec, dtype=np.float32) for cid, vec in zip(got["ids"], got["embeddings"], strict=True)}
+        out: dict[str, np.ndarray] = {}
+        for i in range(0, len(ids), BATCH):
+            got = self.collection.get(ids=ids[i : i + BATCH], include=["embeddings"])
+            out.update((cid, np.asarray(vec, dtype=np.float32)) for cid, vec in zip(got["ids"], got["embeddings"], strict=True))
+        return out
 
     def upsert(self, ids: list[str], texts: list[str], vectors: np.ndarray, metadatas: list[Metadata],
                batch: int = 256) -> None:
@@ -121,18 +148,18 @@ class ChunkStore:
             )
 
     def delete(self, ids: list[str]) -> None:
-        for i in range(0, len(ids), 1000):
-            self.collection.delete(ids=ids[i : i + 1000])
+        for i in range(0, len(ids), BATCH):
+            self.collection.delete(ids=ids[i : i + BATCH])
 
     def all_chunks(self) -> list[StoredChunk]:
-        got = self.collection.get(include=["documents", "metadatas"])
         return [
             StoredChunk(cid, text or "", dict(meta or {}))
+            for got in self._pages(["documents", "metadatas"])
             for cid, text, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)
         ]
 
     def all_ids(self) -> list[str]:
-        return list(self.collection.get(include=[])["ids"])
+        return [cid for got in self._pages([]) for cid in got["ids"]]
 
     def query(self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
         """Nearest ``k`` chunks by cosine; ``k`` must not exceed the collection's size (callers know it)."""

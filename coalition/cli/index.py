@@ -27,6 +27,7 @@ def ingest(paths: tuple[Path, ...], rebuild: bool, as_json: bool) -> None:
     from tqdm import tqdm
 
     from ingest.errors import IngestError
+    from ingest.paths import printable
     from ingest.pipeline import Ingestor
 
     settings = load_settings()
@@ -46,7 +47,7 @@ def ingest(paths: tuple[Path, ...], rebuild: bool, as_json: bool) -> None:
     try:
         report = Ingestor(settings).run(list(paths) or None, rebuild=rebuild, progress=progress)
     except IngestError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(printable(str(exc))) from None
     finally:
         if bar is not None:
             bar.close()
@@ -60,9 +61,9 @@ def ingest(paths: tuple[Path, ...], rebuild: bool, as_json: bool) -> None:
             f"skipped: {len(report.skipped)}  seconds: {report.seconds:.2f}  chunks/s: {rate:.0f}"
         )
         if report.deleted:
-            click.echo(f"removed from the index: {', '.join(report.deleted)}")
-        for s in report.skipped:
-            click.echo(f"skipped {s.path}: {s.reason}", err=True)
+            click.echo(f"removed from the index: {', '.join(printable(d) for d in report.deleted)}")
+        for s in report.skipped:  # names escaped: a newline in a file name must not forge a line
+            click.echo(f"skipped {printable(s.path)}: {printable(s.reason)}", err=True)
     sys.exit(report.exit_code)
 
 
@@ -77,6 +78,7 @@ def docs(as_json: bool) -> None:
     """
     from ingest.catalog import documents
     from ingest.errors import IngestError
+    from ingest.paths import printable
     from ingest.store import ChunkStore
 
     try:
@@ -87,6 +89,13 @@ def docs(as_json: bool) -> None:
         click.echo(json.dumps(rows, ensure_ascii=False))
         return
     for row in rows:
-        name = row["symbol"] or row["doc_type"]
-        click.echo(f"{row['doc_id']:<26} {row['chunks']:>4} chunks  {name:<22} {row['date']:<10} {row['title']}")
+        name = printable(row["symbol"] or row["doc_type"])
+        click.echo(f"{printable(row['doc_id']):<26} {row['chunks']:>4} chunks  {name:<22} {printable(row['date']):<10} "
+                   f"{printable(row['title'])}")
     click.echo(f"{len(rows)} documents, {sum(r['chunks'] for r in rows)} chunks")
+    for row in rows:  # documents are data: a passage that instructs an assistant is reported, never answered from
+        if flagged := row["instruction_like"]:
+            count = "1 passage reads" if len(flagged) == 1 else f"{len(flagged)} passages read"
+            click.echo(f"{printable(row['doc_id'])}: {count} as instructions to an assistant; kept out of answers")
+            for item in flagged:
+                click.echo(f"  {printable(item['locator'])} ({', '.join(item['signals'])})")

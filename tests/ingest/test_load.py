@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
 
 import pytest
 
-from ingest.errors import CorruptFile, EmptyDocument, SkippedFile, UnsupportedFormat
+from ingest.errors import CorruptFile, EmptyDocument, SkippedFile, TooLarge, UnsupportedFormat
 from ingest.load import load_text
 
 
@@ -77,3 +78,74 @@ def test_bad_files_are_refused_with_a_reason(
     path.write_bytes(data)
     with pytest.raises(error, match=reason):
         load_text(path)
+
+
+def with_document_xml(path: Path, xml: bytes) -> Path:
+    """A copy of the docx at ``path`` whose word/document.xml is ``xml``."""
+    import zipfile
+
+    source = make_docx(path.with_name(f".{path.stem}-source.docx"))
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            zout.writestr(item.filename, xml if item.filename == "word/document.xml" else zin.read(item.filename))
+    source.unlink()
+    return path
+
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE w:document [
+ <!ENTITY lol "lol">
+ <!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+ <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+ <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
+ <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
+ <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
+ <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
+ <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
+]>
+<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">
+<w:body><w:p><w:r><w:t>&lol9;</w:t></w:r></w:p></w:body></w:document>"""
+
+
+@pytest.mark.parametrize(
+    ("xml", "reason"),
+    [
+        (b"this is not XML at all", "corrupt DOCX"),
+        (b'<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+         b"<w:body><w:p><w:r><w:t>cut off", "corrupt DOCX"),
+        (BILLION_LAUGHS, "declares a DTD"),
+    ],
+    ids=["not-xml", "truncated", "billion-laughs"],
+)
+def test_malformed_docx_is_refused_with_a_reason(tmp_path: Path, xml: bytes, reason: str) -> None:
+    with pytest.raises(CorruptFile, match=reason):
+        load_text(with_document_xml(tmp_path / "bad.docx", xml))
+
+
+def test_docx_that_decompresses_past_the_limit_is_refused_before_parsing(tmp_path: Path) -> None:
+    body = b"<w:p><w:r><w:t>" + b"padding " * 300_000 + b"</w:t></w:r></w:p>"  # 2.4 MB of XML, a few KB zipped
+    xml = (b'<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+           b"<w:body>" + body + b"</w:body></w:document>")
+    path = with_document_xml(tmp_path / "bomb.docx", xml)
+    assert path.stat().st_size < 100_000
+    with pytest.raises(TooLarge, match=r"decompresses to 3\.\d MB, over the 1\.0 MB limit"):
+        load_text(path, max_unzipped_bytes=1_000_000)
+    assert "padding" in load_text(path, max_unzipped_bytes=4_000_000)
+
+
+def test_file_over_the_size_limit_is_refused_unread(tmp_path: Path) -> None:
+    path = tmp_path / "big.md"
+    path.write_text("# Big\n\n" + "A sentence about decent work. " * 40_000)  # 1.2 MB
+    with pytest.raises(TooLarge, match=r"file is 1\.2 MB, over the 1\.0 MB limit \(COALITION_MAX_FILE_BYTES\)"):
+        load_text(path, max_bytes=1_000_000)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-8-sig"])
+def test_text_with_a_byte_order_mark_is_decoded(tmp_path: Path, encoding: str) -> None:
+    path = tmp_path / "note.txt"
+    text = "# Coopération\n\nPartners commit to decent work — in Türkiye too.\n"
+    bom = {"utf-16-le": codecs.BOM_UTF16_LE, "utf-16-be": codecs.BOM_UTF16_BE}.get(encoding, b"")
+    path.write_bytes(bom + text.encode(encoding))
+    assert load_text(path) == text

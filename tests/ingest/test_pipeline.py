@@ -172,7 +172,7 @@ def test_kill_9_mid_ingest_then_rerun_equals_clean_build(tmp_path: Path, embedde
     target = make_settings(tmp_path / "killed", corpus)
     env = os.environ | {"COALITION_CORPUS_DIR": str(corpus), "COALITION_INDEX_DIR": str(target.index_dir)}
     cmd = [sys.executable, "-m", "coalition.cli", "ingest"]
-    for wait_for in ("embedding:", None):  # once while embedding, once at a random later moment
+    for wait_for in ("embedding chunks", None):  # once while embedding, once at a random later moment
         proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
         assert proc.stderr is not None
         if wait_for:
