@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from assistant.errors import AssistantError
 from assistant.models import Answer, Turn
+from assistant.text import require_utf8
 
 Rating = Literal["up", "down"]
 
@@ -71,6 +72,7 @@ class FeedbackStore:
         self._db.executescript(SCHEMA)
 
     def record_answer(self, question: str, answer: Answer, channel: str, history: list[Turn] | None = None) -> str:
+        require_utf8(question, "the question")
         answer_id = uuid.uuid4().hex
         cited = [c.model_dump(include={"n", "doc_id", "locator", "quote", "chunk_id"}) for c in answer.citations]
         with self._lock:
@@ -85,6 +87,7 @@ class FeedbackStore:
                      user: str = "") -> int:
         if rating not in ("up", "down"):
             raise ValueError(f"rating must be 'up' or 'down', not {rating!r}")
+        require_utf8(comment, "the comment")
         with self._lock:
             if self._db.execute("SELECT 1 FROM answers WHERE answer_id = ?", (answer_id,)).fetchone() is None:
                 raise UnknownAnswer(f"no answer with id {answer_id!r}")

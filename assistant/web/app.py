@@ -106,6 +106,9 @@ def _handle_errors(app: FastAPI) -> None:
                   for e in exc.errors()]
         if any(e["type"] == "json_invalid" for e in errors):
             return _problem(400, "the request body is not valid JSON", errors)
+        unencodable = [".".join(e["loc"][1:]) for e in errors if e["type"] == "string_unicode"]
+        if unencodable:  # pydantic's own check of constrained strings for lone surrogates: 400, as elsewhere
+            return _problem(400, f"{', '.join(unencodable)} holds text that cannot be encoded as UTF-8", errors)
         reasons = "; ".join(f"{'.'.join(e['loc'][1:]) or e['loc'][0]}: {e['msg']}" for e in errors)
         return _problem(422, reasons or "invalid request", errors)
 
