@@ -8,7 +8,6 @@ from functools import lru_cache
 import Stemmer
 
 from assistant.errors import UnencodableText
-
 from ingest.sentences import sentences as sentences  # re-exported: the answering stages split with it
 
 STOPWORDS = frozenset(

@@ -82,7 +82,9 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
                 raise IndexNotReady(app.state.not_ready)
             return app.state.assistant  # type: ignore[no-any-return]
 
-        app.include_router(slack_router(build_app(settings, current, store)))
+        bolt = build_app(settings, current, store)
+        secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+        app.include_router(slack_router(bolt, secret))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/", include_in_schema=False)

@@ -3,6 +3,7 @@ a 400 at the edge, wherever it arrives, and never takes down anyone else's reque
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -36,7 +37,7 @@ def test_unencodable_text_is_a_400(client: httpx.Client, path: str, body: str) -
 
 def test_unencodable_feedback_comment_is_a_400(client: httpx.Client) -> None:
     answer_id = client.post("/ask", json={"question": "Are there membership fees?"}).json()["answer_id"]
-    body = '{"answer_id": "%s", "rating": "down", "comment": "wrong \\udfff"}' % answer_id
+    body = json.dumps({"answer_id": answer_id, "rating": "down", "comment": "wrong \udfff"})
     response = client.post("/feedback", content=raw(body), headers=JSON)
     assert response.status_code == 400 and "UTF-8" in response.json()["detail"], response.text
     assert client.post("/feedback", json={"answer_id": answer_id, "rating": "down", "comment": "ok"}).status_code == 201
