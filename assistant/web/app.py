@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from assistant.errors import BadQuestion, IndexNotReady
 from assistant.feedback import FeedbackStore, UnknownAnswer
 from assistant.pipeline import Assistant
-from assistant.web import documents, practices, routes
+from assistant.web import documents, openapi, practices, routes
 from bots.slack.config import http_mode_configured
 from coalition.settings import Settings
 
@@ -86,6 +86,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
         secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
         app.include_router(slack_router(bolt, secret))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    openapi.install(app, settings)
 
     @app.get("/", include_in_schema=False)
     def page() -> FileResponse:

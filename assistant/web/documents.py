@@ -14,7 +14,8 @@ from assistant.web.deps import ApiKey, AssistantDep
 from assistant.web.schemas import DocumentDetail, DocumentSummary, Passage, Problem
 from ingest.catalog import documents
 
-router = APIRouter(dependencies=[ApiKey], tags=["documents"])
+router = APIRouter(dependencies=[ApiKey], tags=["documents"], responses={
+    401: {"model": Problem}, 422: {"model": Problem}, 503: {"model": Problem}})
 
 
 @router.get("/documents", response_model=list[DocumentSummary])

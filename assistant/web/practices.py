@@ -12,7 +12,8 @@ from assistant.web.deps import ApiKey, AssistantDep
 from assistant.web.schemas import Problem
 from ingest.practices import PracticeRecord
 
-router = APIRouter(dependencies=[ApiKey], tags=["practices"], responses={400: {"model": Problem}})
+router = APIRouter(dependencies=[ApiKey], tags=["practices"], responses={
+    400: {"model": Problem}, 401: {"model": Problem}, 422: {"model": Problem}, 503: {"model": Problem}})
 
 
 class PracticeHit(BaseModel):

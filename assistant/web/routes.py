@@ -83,7 +83,7 @@ def search(
 ) -> SearchResponse:
     """Ranked passages with their locators (no answer composed)."""
     filters = {k: v for k, v in {"doc_type": doc_type, "country": country, "theme": theme, "doc_id": doc_id}.items()
-               if v is not None}
+               if v}  # an empty value is no filter, as on /practices
     hits = [
         SearchHit(chunk_id=c.chunk.id, doc_id=str(c.chunk.metadata.get("doc_id", "")),
                   title=str(c.chunk.metadata.get("title", "")), locator=display_locator(c.chunk),
