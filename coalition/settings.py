@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     abstain_weak_dense: float = Field(0.50, description="…and its cosine similarity is below this")
     max_answer_words: int = Field(110, ge=20, le=1000)
     max_question_chars: int = Field(2000, ge=10)
+    max_history_turns: int = Field(20, ge=0, description="Web requests with more earlier turns are refused (400)")
+    max_history_chars: int = Field(16_000, ge=0, description="…or with more characters in them in all (400)")
     llm_url: str | None = Field(None, description="OpenAI-compatible server (…/v1) for generative mode")
     llm_model: str = Field("", description="Model name to ask the LLM server for")
     llm_api_key: str | None = Field(None, description="Bearer token for the LLM server, if it needs one")
@@ -59,6 +61,8 @@ class Settings(BaseSettings):
     max_headers_bytes: int = Field(64 * 1024, ge=1024, description="Larger request headers in all are refused (431)")
     max_headers: int = Field(100, ge=10, description="More request headers are refused (431)")
     data_dir: Path = Field(PROJECT_ROOT / ".data", description="Answers and feedback (SQLite, WAL)")
+    answer_retention_days: int = Field(365, ge=0, description="Answers (and feedback on them) older are deleted; 0 keeps all")
+    rate_limit_per_minute: int = Field(0, ge=0, description="Per client (API key, else address); 0 = off. Never on Slack")
     public_url: str | None = Field(None, description="Where users reach the web app; Slack sources link there")
     telemetry: bool = Field(False, description="FastAPI's native OpenTelemetry traces, metrics and logs")
 

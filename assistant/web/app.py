@@ -27,6 +27,7 @@ from assistant.errors import BadQuestion, IndexNotReady
 from assistant.feedback import FeedbackStore, UnknownAnswer
 from assistant.pipeline import Assistant
 from assistant.web import documents, openapi, practices, routes
+from assistant.web.limits import RateLimiter
 from bots.slack.config import http_mode_configured
 from coalition.settings import Settings
 
@@ -37,7 +38,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAPI:
     """``assistant`` may be passed in (tests share one); otherwise it is loaded at start-up."""
 
-    store = FeedbackStore(settings.feedback_path)
+    store = FeedbackStore(settings.feedback_path, settings.answer_retention_days)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -63,6 +64,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     )
     app.state.settings = settings
     app.state.store = store
+    app.state.limiter = RateLimiter(settings.rate_limit_per_minute) if settings.rate_limit_per_minute else None
     app.state.assistant, app.state.not_ready = assistant, "starting"
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],

@@ -41,6 +41,8 @@ def adjust(schema: dict[str, Any], settings: Settings) -> dict[str, Any]:
     ask = components.get("schemas", {}).get("AskRequest", {}).get("properties", {})
     if "question" in ask:
         ask["question"].update(question)
+    if "history" in ask:
+        ask["history"]["maxItems"] = settings.max_history_turns
     if "filters" in ask:  # an unknown filter is a 400
         ask["filters"]["anyOf"][0].update({"properties": {k: {"type": "string"} for k in FILTER_KEYS},
                                            "additionalProperties": False})

@@ -27,7 +27,8 @@ class AskRequest(BaseModel):
 
     question: str = Field(description="The question; 1–2,000 characters (COALITION_MAX_QUESTION_CHARS), not only "
                                       "spaces: an empty or longer one is refused with 400")
-    history: list[Turn] = Field(default_factory=list, max_length=50, description="Earlier turns, oldest first")
+    history: list[Turn] = Field(default_factory=list, description="Earlier turns, oldest first; at most "
+                                "COALITION_MAX_HISTORY_TURNS (20) turns and _CHARS (16,000) characters, else 400")
     filters: dict[str, str] | None = Field(None, description="doc_type, country, doc_id or kind")
     k: Candidates | None = Field(None, description="Candidates per retriever")
 
