@@ -29,3 +29,5 @@ bench: setup
 	.venv/bin/coalition ingest || [ $$? -eq 2 ]
 	.venv/bin/python -m evals.bench_answer
 	.venv/bin/python -m evals.bench_web
+	.venv/bin/python -m evals.bench_headers
+	.venv/bin/python -m evals.bench_soak

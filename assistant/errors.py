@@ -11,4 +11,9 @@ class BadQuestion(AssistantError):
     """The question is empty, too long, or the filters are not understood."""
 
 
-__all__ = ["AssistantError", "BadQuestion", "IndexNotReady"]
+class UnencodableText(BadQuestion):
+    """Text holds a lone surrogate (JSON's ``"\\ud800"`` escape can carry one), which UTF-8 cannot encode:
+    neither the tokenizer nor SQLite can take it."""
+
+
+__all__ = ["AssistantError", "BadQuestion", "IndexNotReady", "UnencodableText"]

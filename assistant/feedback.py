@@ -22,8 +22,10 @@ from typing import Any, Literal
 
 from assistant.errors import AssistantError
 from assistant.models import Answer, Turn
+from assistant.text import require_utf8
 
 Rating = Literal["up", "down"]
+PRUNE_EVERY = 3600  # seconds between retention sweeps while answering
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (
@@ -58,9 +60,11 @@ class UnknownAnswer(AssistantError):
 class FeedbackStore:
     """Thread-safe (one connection behind a lock; writes are a few hundred bytes)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, retention_days: int = 365) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self.retention_days = retention_days
+        self._pruned = 0.0
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
@@ -69,8 +73,12 @@ class FeedbackStore:
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(SCHEMA)
+        self.prune()
 
     def record_answer(self, question: str, answer: Answer, channel: str, history: list[Turn] | None = None) -> str:
+        require_utf8(question, "the question")
+        if time.time() - self._pruned > PRUNE_EVERY:
+            self.prune()
         answer_id = uuid.uuid4().hex
         cited = [c.model_dump(include={"n", "doc_id", "locator", "quote", "chunk_id"}) for c in answer.citations]
         with self._lock:
@@ -85,6 +93,7 @@ class FeedbackStore:
                      user: str = "") -> int:
         if rating not in ("up", "down"):
             raise ValueError(f"rating must be 'up' or 'down', not {rating!r}")
+        require_utf8(comment, "the comment")
         with self._lock:
             if self._db.execute("SELECT 1 FROM answers WHERE answer_id = ?", (answer_id,)).fetchone() is None:
                 raise UnknownAnswer(f"no answer with id {answer_id!r}")
@@ -97,6 +106,24 @@ class FeedbackStore:
                 (answer_id, time.time(), rating, comment, channel, user),
             ).fetchone()
         return int(row[0])
+
+    def prune(self) -> int:
+        """Delete answers older than ``retention_days`` and the feedback on them; the number of answers."""
+        self._pruned = time.time()
+        if self.retention_days <= 0:
+            return 0
+        cutoff = self._pruned - self.retention_days * 86400
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("DELETE FROM feedback WHERE answer_id IN (SELECT answer_id FROM answers WHERE created < ?)",
+                                 (cutoff,))
+                deleted = self._db.execute("DELETE FROM answers WHERE created < ?", (cutoff,)).rowcount
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return int(deleted)
 
     def answer(self, answer_id: str) -> dict[str, Any] | None:
         with self._lock:

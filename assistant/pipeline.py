@@ -28,7 +28,7 @@ from assistant.practices import PracticeFinder, practice_request
 from assistant.rerank import CANDIDATE_FEATURES, CrossEncoderReranker, LearnedReranker, Reranker, TermWeights
 from assistant.retrieve import Candidate, HybridRetriever
 from assistant.spelling import Speller, english
-from assistant.text import inert_markers, is_follow_up, sentences, strip_injection, terms
+from assistant.text import inert_markers, is_follow_up, require_utf8, sentences, strip_injection, terms
 from coalition.settings import Settings
 from ingest import geo, multilingual
 from ingest.embed import BatchingEmbedder, Embedder, SentenceTransformerEmbedder
@@ -124,7 +124,7 @@ class Assistant:
     def prepare(self, question: str, history: list[Turn] | None = None, filters: dict[str, str] | None = None,
                 k: int | None = None) -> Prepared:
         """Language, cleaning and spelling, then retrieve and rerank (``evals/fit.py`` fits on this)."""
-        question = self._check(question)
+        question = self._check(question, history, filters)
         language = lang.detect(question)
         cleaned, injected = strip_injection(question)
         if language == "en":
@@ -243,7 +243,7 @@ class Assistant:
 
     def search(self, query: str, filters: dict[str, str] | None = None, limit: int = 10) -> list[Candidate]:
         """Ranked passages for ``query`` (retrieve + rerank, no answer)."""
-        query = self._check(query)
+        query = self._check(query, filters=filters)
         language = lang.detect(query)
         cleaned, _ = strip_injection(query)
         if not terms(cleaned) and language == "en":
@@ -252,7 +252,14 @@ class Assistant:
         candidates, _ = self.retriever.retrieve(cleaned, max(limit, self.settings.retrieve_k), filters, language)
         return self.reranker.rerank(cleaned, candidates, language)[:limit]
 
-    def _check(self, question: str) -> str:
+    def _check(self, question: str, history: list[Turn] | None = None, filters: dict[str, str] | None = None) -> str:
+        """The question stripped, or ``BadQuestion``; text UTF-8 cannot encode is refused before it reaches
+        the tokenizer (the embedding batcher would otherwise fail its whole batch) or SQLite."""
+        require_utf8(question or "", "the question")
+        for i, turn in enumerate(history or []):
+            require_utf8(turn.content, f"history turn {i + 1}")
+        for key, value in (filters or {}).items():
+            require_utf8(f"{key}={value}", f"filter {key.encode('utf-8', 'backslashreplace').decode()!r}")
         question = (question or "").strip()
         if not question:
             raise BadQuestion("the question is empty")

@@ -7,6 +7,7 @@ from functools import lru_cache
 
 import Stemmer
 
+from assistant.errors import UnencodableText
 from ingest.sentences import sentences as sentences  # re-exported: the answering stages split with it
 
 STOPWORDS = frozenset(
@@ -22,6 +23,16 @@ STOPWORDS = frozenset(
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]|[A-Za-z]|\d[\d,.]*\d|\d")
 _stemmer = Stemmer.Stemmer("english")
+
+
+def require_utf8(text: str, what: str) -> str:
+    """``text`` unchanged, or ``UnencodableText`` naming ``what`` when UTF-8 cannot encode it."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise UnencodableText(f"{what} holds text that cannot be encoded as UTF-8 (a lone surrogate at "
+                              f"character {exc.start})") from None
+    return text
 
 
 def words(text: str) -> list[str]:

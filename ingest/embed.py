@@ -127,7 +127,8 @@ class BatchingEmbedder:
     On 2 CPU cores one query costs ~15 ms and a batch of eight ~40 ms, so under load batching more than
     doubles throughput. A caller that finds the model idle encodes in its own thread (no hand-off);
     callers arriving while it is busy queue up, and a daemon thread, started on first need, encodes
-    everything queued (up to ``max_batch`` texts) in one pass and hands each caller its rows.
+    everything queued (up to ``max_batch`` texts) in one pass and hands each caller its rows. A pass that
+    fails is redone caller by caller, so only the caller whose input failed gets the error.
 
     Example: ``embedder = BatchingEmbedder(SentenceTransformerEmbedder())``.
     """
@@ -178,16 +179,28 @@ class BatchingEmbedder:
                     batch.append(item)
                     size += len(item[0])
             try:
-                vectors = self.inner.embed([text for texts, _ in batch for text in texts])
-            except BaseException as exc:  # noqa: BLE001 (every waiting caller gets the error)
-                for _, future in batch:
-                    future.set_exception(exc)
-            else:
-                start = 0
-                for texts, future in batch:
-                    future.set_result(vectors[start : start + len(texts)])
-                    start += len(texts)
+                self._encode(batch)
             finally:
                 with self._cond:
                     self._busy = False
                     self._cond.notify_all()
+
+    def _encode(self, batch: list[tuple[list[str], Future[np.ndarray]]]) -> None:
+        """One pass for the whole batch; if it fails, each caller's texts alone, so one request's bad
+        input (a lone surrogate the tokenizer refuses) fails that request and not the others queued with it."""
+        try:
+            vectors = self.inner.embed([text for texts, _ in batch for text in texts])
+        except BaseException as exc:  # noqa: BLE001 (handed to the callers, never lost)
+            if len(batch) == 1:
+                batch[0][1].set_exception(exc)
+                return
+            for texts, future in batch:
+                try:
+                    future.set_result(self.inner.embed(texts))
+                except BaseException as own:  # noqa: BLE001
+                    future.set_exception(own)
+            return
+        start = 0
+        for texts, future in batch:
+            future.set_result(vectors[start : start + len(texts)])
+            start += len(texts)

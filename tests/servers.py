@@ -1,4 +1,5 @@
-"""A real uvicorn on a free loopback port, in a thread, for the web and Slack tests."""
+"""A real uvicorn on a free loopback port, in a thread, for the web and Slack tests: configured as
+``coalition serve`` configures it (``server_config``: httptools with header limits)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
+from assistant.web.server import server_config
+from coalition.settings import Settings
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -22,7 +26,9 @@ def free_port() -> int:
 @contextmanager
 def serving(app: FastAPI) -> Iterator[str]:
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    settings = app.state.settings if isinstance(getattr(app.state, "settings", None), Settings) else Settings()
+    config = server_config(app, settings, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"

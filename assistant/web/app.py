@@ -13,20 +13,20 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.errors import BadQuestion, IndexNotReady
 from assistant.feedback import FeedbackStore, UnknownAnswer
 from assistant.pipeline import Assistant
-from assistant.web import documents, practices, routes
+from assistant.web import docs, documents, openapi, practices, routes
+from assistant.web.limits import RateLimiter
+from assistant.web.middleware import BodyLimit, SecurityHeaders, problem
 from bots.slack.config import http_mode_configured
 from coalition.settings import Settings
 
@@ -37,7 +37,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAPI:
     """``assistant`` may be passed in (tests share one); otherwise it is loaded at start-up."""
 
-    store = FeedbackStore(settings.feedback_path)
+    store = FeedbackStore(settings.feedback_path, settings.answer_retention_days)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -56,6 +56,8 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
         summary="Grounded, cited answers over Global Coalition for Social Justice documents",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served by assistant.web.docs from local files (FastAPI's loads Swagger UI from a CDN)
+        redoc_url=None,
         # FastAPI's native OpenTelemetry: off unless asked for (nothing here collects it, and it costs
         # the GIL time of a fifth of an answer on every request)
         telemetry={"tracing": settings.telemetry, "metrics": settings.telemetry, "logs": settings.telemetry,
@@ -63,11 +65,13 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     )
     app.state.settings = settings
     app.state.store = store
+    app.state.limiter = RateLimiter(settings.rate_limit_per_minute) if settings.rate_limit_per_minute else None
     app.state.assistant, app.state.not_ready = assistant, "starting"
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
                            allow_headers=["Content-Type", "X-API-Key"])
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
     _handle_errors(app)
     app.include_router(routes.health)
     app.include_router(routes.router)
@@ -82,19 +86,18 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
                 raise IndexNotReady(app.state.not_ready)
             return app.state.assistant  # type: ignore[no-any-return]
 
-        app.include_router(slack_router(build_app(settings, current, store)))
+        bolt = build_app(settings, current, store)
+        secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+        app.include_router(slack_router(bolt, secret))
+    docs.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    openapi.install(app, settings)
 
     @app.get("/", include_in_schema=False)
     def page() -> FileResponse:
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
     return app
-
-
-def _problem(status: int, detail: str, errors: list[dict[str, Any]] | None = None,
-             headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"detail": detail, "errors": errors or []}, status_code=status, headers=headers)
 
 
 def _handle_errors(app: FastAPI) -> None:
@@ -105,75 +108,30 @@ def _handle_errors(app: FastAPI) -> None:
         errors = [{"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg", ""), "type": e.get("type", "")}
                   for e in exc.errors()]
         if any(e["type"] == "json_invalid" for e in errors):
-            return _problem(400, "the request body is not valid JSON", errors)
+            return problem(400, "the request body is not valid JSON", errors)
+        unencodable = [".".join(e["loc"][1:]) for e in errors if e["type"] == "string_unicode"]
+        if unencodable:  # pydantic's own check of constrained strings for lone surrogates: 400, as elsewhere
+            return problem(400, f"{', '.join(unencodable)} holds text that cannot be encoded as UTF-8", errors)
         reasons = "; ".join(f"{'.'.join(e['loc'][1:]) or e['loc'][0]}: {e['msg']}" for e in errors)
-        return _problem(422, reasons or "invalid request", errors)
+        return problem(422, reasons or "invalid request", errors)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return _problem(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+        return problem(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
 
     @app.exception_handler(BadQuestion)
     async def bad_question(request: Request, exc: BadQuestion) -> JSONResponse:
-        return _problem(400, str(exc))
+        return problem(400, str(exc))
 
     @app.exception_handler(UnknownAnswer)
     async def unknown_answer(request: Request, exc: UnknownAnswer) -> JSONResponse:
-        return _problem(404, str(exc))
+        return problem(404, str(exc))
 
     @app.exception_handler(IndexNotReady)
     async def not_ready(request: Request, exc: IndexNotReady) -> JSONResponse:
-        return _problem(503, f"the index is not ready: {exc}")
+        return problem(503, f"the index is not ready: {exc}")
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return _problem(500, "internal error; it has been logged")
-
-
-class BodyLimit:
-    """Refuses request bodies over ``limit`` bytes with 413, by Content-Length or while streaming."""
-
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app = app
-        self.limit = limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await self._refuse(send)
-            return
-        seen = 0
-        started = False
-
-        async def counted() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise _TooLarge(413, f"the request body is larger than {self.limit} bytes")
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, counted, tracking_send)
-        except _TooLarge:
-            if not started:
-                await self._refuse(send)
-
-    async def _refuse(self, send: Send) -> None:
-        response = _problem(413, f"the request body is larger than {self.limit} bytes")
-        await send({"type": "http.response.start", "status": 413, "headers": response.raw_headers})
-        await send({"type": "http.response.body", "body": response.body})
-
-
-class _TooLarge(HTTPException):
-    """An HTTPException, so FastAPI's body reader passes it on as a 413 rather than a parse error."""
+        return problem(500, "internal error; it has been logged")

@@ -11,10 +11,12 @@ from fastapi import APIRouter, HTTPException
 from assistant.cite import display_locator
 from assistant.models import Citation
 from assistant.web.deps import ApiKey, AssistantDep
+from assistant.web.limits import RateLimit
 from assistant.web.schemas import DocumentDetail, DocumentSummary, Passage, Problem
 from ingest.catalog import documents
 
-router = APIRouter(dependencies=[ApiKey], tags=["documents"])
+router = APIRouter(dependencies=[ApiKey, RateLimit], tags=["documents"], responses={
+    401: {"model": Problem}, 422: {"model": Problem}, 429: {"model": Problem}, 503: {"model": Problem}})
 
 
 @router.get("/documents", response_model=list[DocumentSummary])

@@ -9,10 +9,13 @@ from pydantic import BaseModel
 
 from assistant.practices import Hit, PracticeFilters
 from assistant.web.deps import ApiKey, AssistantDep
+from assistant.web.limits import RateLimit
 from assistant.web.schemas import Problem
 from ingest.practices import PracticeRecord
 
-router = APIRouter(dependencies=[ApiKey], tags=["practices"], responses={400: {"model": Problem}})
+router = APIRouter(dependencies=[ApiKey, RateLimit], tags=["practices"], responses={
+    400: {"model": Problem}, 401: {"model": Problem}, 422: {"model": Problem}, 429: {"model": Problem},
+    503: {"model": Problem}})
 
 
 class PracticeHit(BaseModel):

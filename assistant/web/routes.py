@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from assistant.cite import display_locator
 from assistant.text import sentences
 from assistant.web.deps import ApiKey, AssistantDep, StoreDep
+from assistant.web.limits import RateLimit, check_history
 from assistant.web.schemas import (
     AskRequest,
     AskResponse,
@@ -25,14 +26,15 @@ from assistant.web.schemas import (
 )
 from ingest.catalog import documents
 
-router = APIRouter(dependencies=[ApiKey], responses={
+router = APIRouter(dependencies=[ApiKey, RateLimit], responses={
     400: {"model": Problem}, 401: {"model": Problem}, 413: {"model": Problem}, 422: {"model": Problem},
-    503: {"model": Problem},
+    429: {"model": Problem}, 503: {"model": Problem},
 })
 health = APIRouter()
 
 
 def _answer(body: AskRequest, assistant: AssistantDep, store: StoreDep) -> AskResponse:
+    check_history(body.history, assistant.settings)
     answer = assistant.answer(body.question, history=body.history, filters=body.filters, k=body.k)
     answer_id = store.record_answer(body.question.strip(), answer, channel="web", history=body.history)
     return AskResponse(**answer.model_dump(), answer_id=answer_id)
@@ -83,7 +85,7 @@ def search(
 ) -> SearchResponse:
     """Ranked passages with their locators (no answer composed)."""
     filters = {k: v for k, v in {"doc_type": doc_type, "country": country, "theme": theme, "doc_id": doc_id}.items()
-               if v is not None}
+               if v}  # an empty value is no filter, as on /practices
     hits = [
         SearchHit(chunk_id=c.chunk.id, doc_id=str(c.chunk.metadata.get("doc_id", "")),
                   title=str(c.chunk.metadata.get("title", "")), locator=display_locator(c.chunk),

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from assistant.models import Answer, Turn
+
+
+def _not_in_disguise(value: object) -> object:
+    """``"5"`` and ``true`` are wrong types (422), as the README says; ``5`` and ``5.0`` are JSON integers."""
+    if isinstance(value, bool | str):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return value
+
+
+Candidates = Annotated[int, Field(ge=1, le=200), BeforeValidator(_not_in_disguise)]
 
 
 class AskRequest(BaseModel):
@@ -14,10 +25,12 @@ class AskRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(description="The question; 1–2,000 characters (COALITION_MAX_QUESTION_CHARS)")
-    history: list[Turn] = Field(default_factory=list, max_length=50, description="Earlier turns, oldest first")
+    question: str = Field(description="The question; 1–2,000 characters (COALITION_MAX_QUESTION_CHARS), not only "
+                                      "spaces: an empty or longer one is refused with 400")
+    history: list[Turn] = Field(default_factory=list, description="Earlier turns, oldest first; at most "
+                                "COALITION_MAX_HISTORY_TURNS (20) turns and _CHARS (16,000) characters, else 400")
     filters: dict[str, str] | None = Field(None, description="doc_type, country, doc_id or kind")
-    k: int | None = Field(None, ge=1, le=200, description="Candidates per retriever")
+    k: Candidates | None = Field(None, description="Candidates per retriever")
 
 
 class AskResponse(Answer):

@@ -110,7 +110,8 @@ class Responder:
                 continue
             from_bot = bool(msg.get("bot_id")) or (bot_user_id is not None and msg.get("user") == bot_user_id)
             bot_in_thread = bot_in_thread or from_bot
-            text = strip_mentions(msg.get("text", ""))
+            # a lone surrogate in an earlier message must not make every follow-up in the thread fail
+            text = strip_mentions(msg.get("text", "")).encode("utf-8", "replace").decode("utf-8")
             if text:
                 turns.append(Turn(role="assistant" if from_bot else "user", content=text))
         return turns[-HISTORY_TURNS:], bot_in_thread

@@ -35,7 +35,7 @@ def export(out: Path | None, everything: bool) -> None:
     settings = load_settings()
     if not settings.feedback_path.exists():
         raise click.ClickException(f"no feedback yet ({settings.feedback_path} does not exist)")
-    store = FeedbackStore(settings.feedback_path)
+    store = FeedbackStore(settings.feedback_path, settings.answer_retention_days)
     try:
         rows = store.feedback()
     finally:

@@ -24,9 +24,11 @@ def serve(host: str | None, port: int | None, reload: bool) -> None:
     settings = load_settings()
     host, port = host or settings.host, port or settings.port
     click.echo(f"Coalition Assistant on http://{host}:{port}  (API docs: /docs)", err=True)
-    if reload:
-        uvicorn.run("coalition.asgi:app", host=host, port=port, reload=True, log_level="info")
+    if reload:  # the default header limits (the protocol goes to the reloader by name)
+        uvicorn.run("coalition.asgi:app", host=host, port=port, reload=True, log_level="info",
+                    http="assistant.web.server:HeaderLimits")
         return
+    from assistant.web.server import server_config
     from bots.slack.config import SlackConfigError
     from coalition.asgi import build
 
@@ -34,7 +36,7 @@ def serve(host: str | None, port: int | None, reload: bool) -> None:
         app = build(settings)
     except SlackConfigError as exc:
         raise click.ClickException(str(exc)) from None
-    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+    uvicorn.Server(server_config(app, settings, host, port, log_level="info", access_log=False)).run()
 
 
 @main.command()
@@ -66,6 +68,7 @@ def slack() -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    bolt = build_app(settings, lambda: assistant, FeedbackStore(settings.feedback_path), socket_mode=True)
+    store = FeedbackStore(settings.feedback_path, settings.answer_retention_days)
+    bolt = build_app(settings, lambda: assistant, store, socket_mode=True)
     click.echo("Coalition Assistant is connecting to Slack (Socket Mode)…", err=True)
     SocketModeHandler(bolt, app_token).start()

@@ -7,7 +7,6 @@ import json
 import logging
 import time
 import urllib.parse
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,70 +14,19 @@ import httpx
 import pytest
 from click.testing import CliRunner
 from pydantic import SecretStr
-from slack_sdk.signature import SignatureVerifier
 
 from assistant.feedback import FeedbackStore
 from assistant.models import Answer
-from assistant.pipeline import Assistant
 from assistant.web import create_app
 from bots.slack.blocks import SECTION_LIMIT, answer_blocks
 from bots.slack.config import SlackConfigError
 from coalition.cli import main
 from coalition.settings import Settings
+from tests.bots.conftest import BOT_TOKEN, FORM, PUBLIC, SECRET, command_body, event, signed, slack_settings
 from tests.fakes import FakeSlack
 from tests.servers import serving
 
 pytestmark = [pytest.mark.slow, pytest.mark.server]
-
-BOT_TOKEN = "xoxb-1111-2222-testtokenvalue"
-SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
-PUBLIC = "https://assistant.example.org"
-
-
-@pytest.fixture(scope="module")
-def slack() -> Iterator[FakeSlack]:
-    with FakeSlack() as server:
-        yield server
-
-
-def slack_settings(base: Settings, slack: FakeSlack, **kw: Any) -> Settings:
-    return base.model_copy(update={"slack_bot_token": SecretStr(BOT_TOKEN), "slack_signing_secret": SecretStr(SECRET),
-                                   "slack_api_url": slack.url + "/api/", "public_url": PUBLIC, **kw})
-
-
-@pytest.fixture(scope="module")
-def bot_url(web_settings: Settings, assistant: Assistant, slack: FakeSlack) -> Iterator[str]:
-    with serving(create_app(slack_settings(web_settings, slack), assistant)) as url:
-        yield url
-
-
-@pytest.fixture(autouse=True)
-def fresh(slack: FakeSlack) -> None:
-    slack.calls.clear()
-    slack.threads.clear()
-
-
-def signed(url: str, body: str, content_type: str = "application/json", timestamp: int | None = None,
-           secret: str = SECRET, retry: int | None = None) -> httpx.Response:
-    ts = str(timestamp or int(time.time()))
-    headers = {"Content-Type": content_type, "X-Slack-Request-Timestamp": ts,
-               "X-Slack-Signature": SignatureVerifier(secret).generate_signature(timestamp=ts, body=body) or ""}
-    if retry is not None:
-        headers |= {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
-    return httpx.post(url + "/slack/events", content=body.encode(), headers=headers, timeout=10)
-
-
-_counter = iter(range(1, 1_000_000))
-
-
-def event(inner: dict[str, Any], event_id: str | None = None) -> str:
-    n = next(_counter)
-    inner = {"ts": f"1700000000.{n:06d}", "user": "UHUMAN", "channel": "C1", **inner}
-    return json.dumps({
-        "token": "legacy", "team_id": "T1", "api_app_id": "A1", "type": "event_callback",
-        "event_id": event_id or f"Ev{n:06d}", "event_time": int(time.time()), "event": inner,
-        "authorizations": [{"team_id": "T1", "user_id": FakeSlack.BOT_USER, "is_bot": True}],
-    })
 
 
 def blocks_text(call_body: dict[str, Any]) -> str:
@@ -161,14 +109,6 @@ def test_direct_message_is_answered_directly(bot_url: str, slack: FakeSlack) -> 
     assert "twice a year" in blocks_text(post.body)
 
 
-def command_body(slack: FakeSlack, text: str, n: int) -> str:
-    return urllib.parse.urlencode({
-        "token": "legacy", "team_id": "T1", "channel_id": "C7", "channel_name": "general", "user_id": "U9",
-        "user_name": "ana", "command": "/coalition", "text": text, "api_app_id": "A1",
-        "response_url": f"{slack.url}/response/cmd{n}", "trigger_id": "1.2.3",
-    })
-
-
 def action_body(slack: FakeSlack, action_id: str, value: str, n: int, message: dict[str, Any] | None = None,
                 ephemeral: bool = False) -> str:
     payload = {
@@ -182,9 +122,6 @@ def action_body(slack: FakeSlack, action_id: str, value: str, n: int, message: d
     if message is not None:
         payload["message"] = message
     return urllib.parse.urlencode({"payload": json.dumps(payload)})
-
-
-FORM = "application/x-www-form-urlencoded"
 
 
 def test_slash_command_answers_ephemerally_and_shares(bot_url: str, slack: FakeSlack) -> None:

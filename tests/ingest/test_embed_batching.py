@@ -3,6 +3,8 @@ question path equals SentenceTransformer.encode."""
 
 from __future__ import annotations
 
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -48,3 +50,39 @@ def test_fast_question_path_equals_encode(embedder: SentenceTransformerEmbedder)
     assert embedder._mean_pooled
     assert np.allclose(embedder.embed(texts), expected, atol=1e-5)
     assert np.allclose(embedder.embed(texts[:1]), expected[:1], atol=1e-5)
+
+
+class Gated:
+    """The real model behind a gate: the first call waits until released, so later callers queue up and
+    are served together in one batch (what happens under load)."""
+
+    def __init__(self, inner: SentenceTransformerEmbedder) -> None:
+        self.inner, self.name = inner, inner.name
+        self.entered, self.release = threading.Event(), threading.Event()
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        if not self.entered.is_set():
+            self.entered.set()
+            self.release.wait(10)
+        return self.inner.embed(texts)
+
+    def count_tokens(self, text: str) -> int:
+        return self.inner.count_tokens(text)
+
+
+def test_a_bad_input_fails_only_its_own_request(embedder: SentenceTransformerEmbedder) -> None:
+    embedder.warm_up()
+    gated = Gated(embedder)
+    batching = BatchingEmbedder(gated)
+    texts = ["who can join?", "partners \ud800 commit", "are there membership fees?", "how often does it meet?"]
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        first = pool.submit(batching.embed, ["warm"])
+        assert gated.entered.wait(10)
+        queued = [pool.submit(batching.embed, [t]) for t in texts]
+        time.sleep(0.3)  # all four are queued behind the first call
+        gated.release.set()
+        first.result(timeout=60)
+        with pytest.raises(Exception):  # noqa: B017 (whatever the tokenizer raises for it)
+            queued[1].result(timeout=60)
+        good = [queued[i].result(timeout=60)[0] for i in (0, 2, 3)]
+    assert np.allclose(np.vstack(good), embedder.embed([texts[0], texts[2], texts[3]]), atol=1e-4)

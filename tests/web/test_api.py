@@ -124,6 +124,8 @@ def test_feedback_is_stored_with_the_question_and_citations(client: httpx.Client
         ("post", "/ask", {"json": {}}, 422, "question: Field required"),
         ("post", "/ask", {"json": {"question": "fees?", "bogus": 1}}, 422, "bogus"),
         ("post", "/ask", {"json": {"question": "fees?", "k": 0}}, 422, "k:"),
+        ("post", "/ask", {"json": {"question": "fees?", "k": "5"}}, 422, "k: Input should be a valid integer"),
+        ("post", "/ask", {"json": {"question": "fees?", "k": True}}, 422, "k: Input should be a valid integer"),
         ("post", "/ask", {"json": {"question": "fees?", "history": [{"role": "boss", "content": "x"}]}}, 422, "role"),
         ("post", "/ask", {"json": {"question": "fees?", "filters": {"colour": "red"}}}, 400, "unknown filter"),
         ("post", "/ask", {"json": {"question": "fees?", "filters": {"country": "Atlantis"}}}, 400, "matches nothing"),

@@ -4,6 +4,7 @@ ask, see a cited answer, open the cited paragraph highlighted, ask a follow-up, 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -143,3 +144,24 @@ def test_practices_view_filters_and_opens_sources(browser: object, base_url: str
     expect(page.locator("#viewer section.passage.cited")).to_have_count(1)
     page.screenshot(path=str(ARTIFACTS / "practices.png"), full_page=True)
     assert not errors, errors
+
+
+def test_docs_work_offline_and_nothing_breaks_the_csp(browser: object, base_url: str) -> None:
+    from playwright.sync_api import Browser, expect
+
+    assert isinstance(browser, Browser)
+    page = browser.new_page()
+    outside: list[str] = []
+    problems: list[str] = []
+    page.route(re.compile(r"^(?!http://127\.0\.0\.1[:/]).*"), lambda route: (outside.append(route.request.url), route.abort()))
+    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    page.goto(base_url + "/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Coalition Assistant", timeout=15_000)
+    expect(page.locator(".opblock-summary-path").first).to_be_visible()
+    page.goto(base_url + "/")
+    page.get_by_label("Ask a question").fill("Are there membership fees?")
+    page.get_by_role("button", name="Ask", exact=True).click()
+    expect(page.locator("li.answer").last.locator(".text")).to_contain_text("membership fees", timeout=15_000)
+    page.close()
+    assert outside == [] and [p for p in problems if "Content Security Policy" in p or "Refused" in p] == [], problems

@@ -25,7 +25,10 @@ def register(app: App, responder: Responder) -> None:
 
     def answer_command(command: dict[str, Any], respond: Respond) -> None:
         question = (command.get("text") or "").strip()
-        if not question:
+        # a replay of the same signed command (within Slack's five minutes) is answered once, as event
+        # retries are: the trigger_id is unique to each invocation
+        trigger = command.get("trigger_id")
+        if not question or not responder.seen.first_time(f"command:{trigger}" if trigger else None):
             return
         if question.lower().split(" ", 1)[0] == "practices":
             _practices(question[len("practices") :].strip(), respond)
