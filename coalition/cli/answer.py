@@ -73,6 +73,10 @@ def eval_cmd(gold_set: Path | None, split: str | None, json_out: Path | None, re
         raise click.ClickException(f"--gate needs the {ev.GATED_SET} set")
     results = [ev.run_eval(assistant, questions, k=k, ablate=ablate, name=name) for name, questions in sets.items()]
     click.echo(ev.overview(results))
+    ranker, answerable = assistant.reranker, assistant.answerability.model
+    if hasattr(ranker, "model"):  # the fitted models' cross-validated dev scores, beside the test numbers above
+        click.echo(f"\ncross-validated on dev ({ranker.model.fitted_on}): ranker {ranker.model.cv.get('out_of_fold')}; "
+                   f"answerability {answerable.cv.get('out_of_fold')}")
     for r in results:
         if r.name.startswith("blind:"):
             groups = {g: s for g, s in r.groups.items() if g == "all" or g.startswith(("kind:", "lang:"))}
