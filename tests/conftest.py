@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# multilingual-e5-small takes 0.3–0.5 s a passage on 2 cores: only the shared session index (which every
+# answering test reads) builds that view; the ingest tests' many small indexes, and CLI subprocesses, skip it
+os.environ.setdefault("COALITION_MULTILINGUAL", "false")
 
 from assistant.pipeline import Assistant  # noqa: E402
 from coalition.settings import PROJECT_ROOT, Settings  # noqa: E402
@@ -37,7 +40,7 @@ def built_settings(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceT
     from ingest.pipeline import Ingestor
 
     root = tmp_path_factory.mktemp("built")
-    settings = make_settings(root)
+    settings = make_settings(root, multilingual=True)
     report = Ingestor(settings, embedder).run()
     assert report.exit_code == 0, report.skipped
     return settings

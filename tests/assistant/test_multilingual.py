@@ -1,0 +1,62 @@
+"""French and Spanish questions, near-miss replies and the fitted models, through the real pipeline
+(the session index, with the multilingual-e5-small view built by ingest)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant import language
+from assistant.answerable import ANSWERABLE_FEATURES, named_things
+from assistant.fitted import LinearModel
+from assistant.pipeline import Assistant
+from assistant.rerank import CANDIDATE_FEATURES
+
+pytestmark = pytest.mark.slow
+
+
+def test_the_working_languages_are_told_apart_and_unsure_text_is_english() -> None:
+    assert language.detect("¿Quién puede unirse a la Coalición?") == "es"
+    assert language.detect("Qui peut devenir partenaire de la Coalition ?") == "fr"
+    assert language.detect("Who can become a partner?") == "en"
+    assert language.detect("Step 4") == "en" and language.detect("GB.349/INS/4 ¶16") == "en"
+
+
+def test_a_spanish_question_is_answered_from_the_english_passage(assistant: Assistant) -> None:
+    answer = assistant.answer("¿La participación en la Coalición tiene algún costo?")
+    assert answer.language == "es" and not answer.abstained
+    assert answer.answer.startswith(language.phrase("sources_in_english", "es"))
+    assert any("membership fee" in c.text for c in answer.citations)
+
+
+def test_a_french_question_about_becoming_a_partner_cites_the_procedure(assistant: Assistant) -> None:
+    answer = assistant.answer("Qui peut devenir partenaire de la Coalition ?")
+    assert answer.language == "fr" and not answer.abstained
+    assert answer.answer.startswith(language.phrase("sources_in_english", "fr"))
+    assert any("To become a partner" in c.text for c in answer.citations)
+
+
+def test_a_near_miss_is_declined_with_what_the_documents_do_say(assistant: Assistant) -> None:
+    answer = assistant.answer("Who will be the Forum's first keynote speaker?")
+    assert answer.abstained
+    assert answer.answer.startswith(language.phrase("near", "en"))
+    assert answer.citations and all(f"[{c.n}]" in answer.answer for c in answer.citations)
+
+
+def test_declines_have_their_phrase_in_each_language_and_off_topic_is_declined(assistant: Assistant) -> None:
+    assert language.phrase("abstain", "es").startswith("Los documentos")
+    answer = assistant.answer("What is the capital of Australia and its population?")
+    assert answer.abstained and answer.language == "en"
+
+
+def test_the_fitted_models_match_the_features_the_code_computes() -> None:
+    """A feature added or renamed without `python -m evals.fit` fails here, not silently at answer time."""
+    ranker, answerable = LinearModel.load("ranker"), LinearModel.load("answerable")
+    assert ranker.features == list(CANDIDATE_FEATURES) and answerable.features == list(ANSWERABLE_FEATURES)
+    assert "blind dev" in ranker.fitted_on and "blind dev" in answerable.fitted_on
+    assert 0.0 < answerable.threshold < 1.0 and ranker.cv["out_of_fold"]["mrr"] > 0.5
+
+
+def test_named_things_are_the_capitalised_words_numbers_and_years_a_question_names() -> None:
+    assert named_things("Who chairs the Coordinating Group in 2026?") == ["coordinating", "group", "2026"]
+    assert named_things("What did IndustriALL say?") == ["industriall"]
+    assert named_things("how much is the fee") == []
