@@ -15,11 +15,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import sqlite3
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -28,7 +25,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from evals.bench_web import _free_port, _rss_mb
+from evals.bench_web import _rss_mb, served
 
 BAD = rb'{"question": "partners \ud800 commit"}'
 
@@ -106,28 +103,10 @@ def main() -> None:
     from evals.gold import load_gold
 
     questions = [q.question for q in load_gold()]
-    port = _free_port()
     with tempfile.TemporaryDirectory() as data:
-        env = os.environ | {"HF_HUB_OFFLINE": "1", "COALITION_DATA_DIR": data}
-        server = subprocess.Popen([sys.executable, "-m", "coalition.cli", "serve", "--port", str(port)], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            started = time.perf_counter()
-            while True:
-                try:
-                    if httpx.get(url + "/readyz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if server.poll() is not None or time.perf_counter() - started > 120:
-                    raise SystemExit("the server did not become ready (run `coalition ingest` first)")
-                time.sleep(0.2)
+        with served(data) as (url, server, _started):
             tally, wall = asyncio.run(_soak(url, questions, args.clients, args.seconds, args.bad_share))
             rss = _rss_mb(server.pid)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
         lost = tally.rated - _stored(Path(data) / "feedback.sqlite3")
     arr = np.asarray(tally.latencies or [0.0])
     print(f"soak: {args.clients} clients, {wall:.1f} s, bad-input share {args.bad_share:.0%}; server RSS {rss:.0f} MB")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -98,6 +100,32 @@ def _wrk(url: str, script: Path, concurrency: int, seconds: int) -> dict[str, fl
     return {"n": n, "errors": errors, "p50": p50, "p95": p95, "p99": p99, "rps": n / duration}
 
 
+@contextlib.contextmanager
+def served(data: str) -> Iterator[tuple[str, subprocess.Popen[bytes], float]]:
+    """``coalition serve`` on a free loopback port with its answers in ``data``: (url, process, start time),
+    once ``/readyz`` says ready; terminated on exit."""
+    port = _free_port()
+    env = os.environ | {"HF_HUB_OFFLINE": "1", "COALITION_DATA_DIR": data}
+    server = subprocess.Popen([sys.executable, "-m", "coalition.cli", "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    started = time.perf_counter()
+    try:
+        while True:
+            try:
+                if httpx.get(url + "/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if server.poll() is not None or time.perf_counter() - started > 120:
+                raise SystemExit("the server did not become ready (run `coalition ingest` first)")
+            time.sleep(0.2)
+        yield url, server, started
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=400, help="asyncio client: requests per concurrency level")
@@ -107,39 +135,20 @@ def main() -> None:
     from evals.gold import load_gold
 
     questions = [q.question for q in load_gold()]
-    port = _free_port()
-    with tempfile.TemporaryDirectory() as data:
-        env = os.environ | {"HF_HUB_OFFLINE": "1", "COALITION_DATA_DIR": data}
-        server = subprocess.Popen([sys.executable, "-m", "coalition.cli", "serve", "--port", str(port)], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            started = time.perf_counter()
-            while True:
-                try:
-                    if httpx.get(url + "/readyz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if server.poll() is not None or time.perf_counter() - started > 120:
-                    raise SystemExit("the server did not become ready (run `coalition ingest` first)")
-                time.sleep(0.2)
-            print(f"server ready in {time.perf_counter() - started:.1f} s; RSS {_rss_mb(server.pid):.0f} MB")
-            asyncio.run(_load(url, questions, 4, 40))  # warm-up
-            script = Path(data) / "ask.lua"
-            _wrk_script(questions, script)
-            print(f"client: {args.client}")
-            for concurrency in (1, 8, 32):
-                if args.client == "wrk":
-                    r = _wrk(url, script, concurrency, args.seconds)
-                else:
-                    r = asyncio.run(_load(url, questions, concurrency, args.requests))
-                print(f"c={concurrency:<3} n={r['n']:.0f}  p50 {r['p50']:6.1f} ms  p95 {r['p95']:6.1f} ms  "
-                      f"p99 {r['p99']:6.1f} ms  {r['rps']:6.1f} req/s  errors {r['errors']:.0f}  "
-                      f"server RSS {_rss_mb(server.pid):.0f} MB")
-        finally:
-            server.terminate()
-            server.wait(timeout=20)
+    with tempfile.TemporaryDirectory() as data, served(data) as (url, server, started):
+        print(f"server ready in {time.perf_counter() - started:.1f} s; RSS {_rss_mb(server.pid):.0f} MB")
+        asyncio.run(_load(url, questions, 4, 40))  # warm-up
+        script = Path(data) / "ask.lua"
+        _wrk_script(questions, script)
+        print(f"client: {args.client}")
+        for concurrency in (1, 8, 32):
+            if args.client == "wrk":
+                r = _wrk(url, script, concurrency, args.seconds)
+            else:
+                r = asyncio.run(_load(url, questions, concurrency, args.requests))
+            print(f"c={concurrency:<3} n={r['n']:.0f}  p50 {r['p50']:6.1f} ms  p95 {r['p95']:6.1f} ms  "
+                  f"p99 {r['p99']:6.1f} ms  {r['rps']:6.1f} req/s  errors {r['errors']:.0f}  "
+                  f"server RSS {_rss_mb(server.pid):.0f} MB")
     print("targets (2 cores): c=1 p50 ≤ 30 ms, p95 ≤ 80 ms; c=8 ≥ 100 req/s, p95 ≤ 150 ms; 0 errors")
 
 

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from ingest.errors import IndexNotReady
+from ingest.sentences import fingerprint as fingerprint  # the same file layout: (index fingerprint, recipe)
 from ingest.store import StoredChunk, index_fingerprint
 
 VERSION = "1"
@@ -83,15 +84,6 @@ class PassageVectors:
             if (row := self.row.get(cid)) is not None:
                 out[i] = self.vectors[row]
         return out
-
-
-def fingerprint(path: Path) -> tuple[str, str] | None:
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            meta = json.loads(str(data["meta"]))
-            return str(meta["fingerprint"]), str(meta["recipe"])
-    except (OSError, ValueError, KeyError):
-        return None
 
 
 def build(path: Path, chunks: list[StoredChunk], embed: Callable[[list[str]], np.ndarray], model: str) -> int:
