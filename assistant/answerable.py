@@ -72,8 +72,16 @@ class Answerability:
                                       default=0.0) / top_idf
         x["top"] = best.score
         x["margin"] = best.score - ranked[1].score if len(ranked) > 1 else 1.0
-        x.update({f"z_{v}": best.z.get(v, 0.0) for v in VIEWS})
-        x.update(dense=best.dense, e5=best.e5, coverage=best.lexical)
+        for v in VIEWS:  # a view switched off is left out: the model counts it as average
+            if v in best.z:
+                x[f"z_{v}"] = best.z[v]
+            else:
+                x.pop(f"z_{v}", None)
+        x.update(dense=best.dense, coverage=best.lexical)
+        if "e5" in best.z:
+            x["e5"] = best.e5
+        else:
+            x.pop("e5", None)
         views = [v for v in VIEWS if any(v in c.z for c in ranked)]
         if views:
             x["agree"] = sum(max(ranked, key=lambda c, v=v: c.z.get(v, -9.0)) is best for v in views) / len(views)  # type: ignore[misc]

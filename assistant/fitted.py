@@ -22,7 +22,7 @@ FITTED_DIR = Path(__file__).resolve().parent / "fitted"
 
 class LinearModel(BaseModel):
     """``logit = intercept + Σ coef[f] × (x[f] − mean[f]) / scale[f]``; ``threshold`` is the operating point
-    on the probability, where one was chosen."""
+    on the probability, where one was chosen. A feature ``x`` lacks (a view switched off) adds nothing."""
 
     name: str
     features: list[str]
@@ -59,7 +59,7 @@ class LinearModel(BaseModel):
     def score(self, x: dict[str, float]) -> float:
         total = self.intercept
         for name, coef, mean, scale in zip(self.features, self.coef, self.mean, self.scale, strict=True):
-            total += coef * (x.get(name, 0.0) - mean) / (scale or 1.0)
+            total += coef * (x.get(name, mean) - mean) / (scale or 1.0)  # a missing feature counts as average
         return total
 
     def probability(self, x: dict[str, float]) -> float:

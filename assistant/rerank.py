@@ -104,11 +104,13 @@ class LearnedReranker(HybridReranker):
         rows = []
         for cand in candidates:
             cand.lexical = self.weights.coverage(qterms, self.chunk_terms(cand.chunk))
-            x = {f"z_{v}": cand.z.get(v, 0.0) for v in VIEWS}
-            x.update(dense=cand.dense, sentence=cand.sentence, e5=cand.e5, coverage=cand.lexical,
+            x = {f"z_{v}": cand.z[v] for v in VIEWS if v in cand.z}  # a view switched off is left out
+            x.update(dense=cand.dense, sentence=cand.sentence, coverage=cand.lexical,
                      minor=1.0 if cand.chunk.metadata.get("kind") in ("footnote", "front_matter") else 0.0)
+            if "e5" in cand.z:
+                x["e5"] = cand.e5
             other = 0.0 if language == "en" else 1.0
-            x.update({f"xl_{f}": other * x[f] for f in CROSS_LINGUAL})
+            x.update({f"xl_{f}": other * x[f] for f in CROSS_LINGUAL if f in x})
             rows.append(x)
         return rows
 

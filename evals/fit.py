@@ -58,7 +58,7 @@ def collect(assistant: Assistant, questions: Sequence[GoldQuestion]) -> list[Sam
     for q in questions:
         prepared = assistant.prepare(q.question, q.history or None)
         rows = reranker.features(prepared.query, prepared.ranked, prepared.language)
-        x = np.array([[r[f] for f in CANDIDATE_FEATURES] for r in rows]).reshape(len(rows), len(CANDIDATE_FEATURES))
+        x = np.array([[r.get(f, 0.0) for f in CANDIDATE_FEATURES] for r in rows]).reshape(len(rows), len(CANDIDATE_FEATURES))
         y = np.array([contains_evidence(c.chunk.text, q) for c in prepared.ranked], dtype=bool)
         out.append(Sample(q, prepared.query, prepared.language, prepared.ranked, x, y))
     return out
@@ -164,7 +164,7 @@ def answerability_rows(assistant: Assistant, dev: list[Sample], oof: list[np.nda
             cand.score = float(1 / (1 + np.exp(-score)))  # the reranker's probability
         ranked = sorted(s.candidates, key=lambda c: -c.score)
         x = assistant.answerability.features(s.query, ranked, s.language)
-        rows.append([x[f] for f in ANSWERABLE_FEATURES])
+        rows.append([x.get(f, 0.0) for f in ANSWERABLE_FEATURES])
     return np.array(rows)
 
 

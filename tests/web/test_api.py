@@ -49,8 +49,8 @@ def test_ask_returns_the_cli_contract_plus_an_answer_id(client: httpx.Client, we
 def test_follow_up_uses_history(client: httpx.Client) -> None:
     history = [{"role": "user", "content": "What is the Coordinating Group?"}, {"role": "assistant", "content": "…"}]
     body = client.post("/ask", json={"question": "how often does it meet?", "history": history}).json()
-    assert not body["abstained"] and "twice a year" in body["answer"]
-    assert body["citations"][0]["locator"] == "GB.349/INS/4 ¶24"
+    assert not body["abstained"] and "twice a year" in body["answer"]  # ¶24 and the web page both say so
+    assert any("twice a year" in c["text"] for c in body["citations"])
 
 
 def events(response: httpx.Response) -> list[tuple[str, object]]:
