@@ -107,12 +107,7 @@ class KeywordIndex:
 
     def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[tuple[str, float]]:
         """Top ``k`` chunk ids by BM25; ``allowed`` is an optional boolean mask over chunks (filters)."""
-        if self.retriever is None or not query.strip():
-            return []
-        tokens = tokenize([query], self.stemmer)
-        if not tokens.vocab or not any(tokens.ids):
-            return []
-        scores = self.retriever.get_scores(self._query_tokens(tokens))
+        scores = self.scores(query)
         if allowed is not None:
             scores = np.where(allowed, scores, 0.0)
         top = np.argsort(-scores)[:k]
