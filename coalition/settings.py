@@ -63,7 +63,10 @@ class Settings(BaseSettings):
     max_header_bytes: int = Field(16 * 1024, ge=1024, description="A larger request header is refused (431)")
     max_headers_bytes: int = Field(64 * 1024, ge=1024, description="Larger request headers in all are refused (431)")
     max_headers: int = Field(100, ge=10, description="More request headers are refused (431)")
-    data_dir: Path = Field(PROJECT_ROOT / ".data", description="Answers and feedback (SQLite, WAL)")
+    data_dir: Path = Field(PROJECT_ROOT / ".data", description="Answers and feedback (SQLite, WAL), unless database_url")
+    database_url: SecretStr | None = Field(
+        None, description="Answers and feedback in this database instead: postgresql://user:password@host:5432/db "
+                          "(psycopg 3; shared by workers and replicas) or sqlite:////path; the app migrates its schema")
     answer_retention_days: int = Field(365, ge=0, description="Answers (and feedback on them) older are deleted; 0 keeps all")
     rate_limit_per_minute: int = Field(0, ge=0, description="Per client (API key, else address); 0 = off. Never on Slack")
     public_url: str | None = Field(None, description="Where users reach the web app; Slack sources link there")
@@ -122,3 +125,10 @@ class Settings(BaseSettings):
     @property
     def feedback_path(self) -> Path:
         return self.data_dir / "feedback.sqlite3"
+
+    @property
+    def feedback_url(self) -> str:
+        """The answers/feedback database: ``database_url``, else the SQLite file in ``data_dir``."""
+        if self.database_url is not None and self.database_url.get_secret_value():
+            return self.database_url.get_secret_value()
+        return f"sqlite:///{self.feedback_path.resolve()}"

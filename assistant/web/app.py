@@ -37,7 +37,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAPI:
     """``assistant`` may be passed in (tests share one); otherwise it is loaded at start-up."""
 
-    store = FeedbackStore(settings.feedback_path, settings.answer_retention_days)
+    store = FeedbackStore.from_settings(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

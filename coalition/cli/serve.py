@@ -68,7 +68,7 @@ def slack() -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    store = FeedbackStore(settings.feedback_path, settings.answer_retention_days)
+    store = FeedbackStore.from_settings(settings)
     bolt = build_app(settings, lambda: assistant, store, socket_mode=True)
     click.echo("Coalition Assistant is connecting to Slack (Socket Mode)…", err=True)
     SocketModeHandler(bolt, app_token).start()
