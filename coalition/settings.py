@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     # web service (`coalition serve`)
     host: str = Field("127.0.0.1", description="Address `coalition serve` binds")
     port: int = Field(8000, ge=1, le=65535)
+    workers: int = Field(1, ge=1, le=64, description="Server processes (`coalition serve --workers`), each with its own "
+                                                     "copy of the model and indexes, sharing the port and the database")
+    torch_threads: int = Field(0, ge=0, le=256, description="torch intra-op threads per process; 0 = the cores / workers")
+    reload_seconds: float = Field(5.0, ge=0, description="How often a server looks for a newer index and loads it "
+                                                         "(0 = never: restart it to serve a new index)")
     api_key: SecretStr | None = Field(None, description="When set, API calls need header X-API-Key with this value")
     cors_origins: list[str] = Field(default_factory=list, description='Origins allowed by CORS, e.g. ["https://x.org"]')
     max_body_bytes: int = Field(64 * 1024, ge=1024, description="Larger request bodies are refused (413)")
