@@ -59,7 +59,9 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535)
     workers: int = Field(1, ge=1, le=64, description="Server processes (`coalition serve --workers`), each with its own "
                                                      "copy of the model and indexes, sharing the port and the database")
-    torch_threads: int = Field(0, ge=0, le=256, description="torch intra-op threads per process; 0 = the cores / workers")
+    torch_threads: int = Field(1, ge=1, le=256, description="torch intra-op threads per server process. 1: on 2 cores "
+                               "a second one waits (spinning) on the request, BM25 and e5 threads; parallelism comes "
+                               "from concurrent requests, batched embedding and --workers")
     reload_seconds: float = Field(5.0, ge=0, description="How often a server looks for a newer index and loads it "
                                                          "(0 = never: restart it to serve a new index)")
     api_key: SecretStr | None = Field(None, description="When set, API calls need header X-API-Key with this value")
