@@ -20,8 +20,10 @@ Targets at 100k passages on 2 cores: answer p95 ≤ 150 ms, RSS ≤ 2 GiB a proc
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import os
+import pstats
 import random
 import re
 import subprocess
@@ -131,23 +133,30 @@ def probe(index_dir: Path) -> dict[str, object]:
 
     settings = Settings(index_dir=index_dir)
     threads.configure(settings)
+    profile = cProfile.Profile()
     t = time.perf_counter()
+    profile.enable()
     assistant = Assistant.from_settings(settings)
+    profile.disable()
     startup = time.perf_counter() - t
     questions = [q.question for q in load_gold()]
     for q in questions[:5]:
         assistant.answer(q)
-    result: dict[str, object] = {"startup_s": startup, "rss_mb": rss_mb()}
+    result: dict[str, object] = {"startup_s": startup, "rss_mb": rss_mb(), "startup_parts": _top(profile)}
     stages: dict[str, list[float]] = {}
     one: list[float] = []
+    profile = cProfile.Profile()
     for q in questions:
         t = time.perf_counter()
+        profile.enable()
         answer = assistant.answer(q)
+        profile.disable()
         one.append((time.perf_counter() - t) * 1000)
         for stage, ms in answer.timings_ms.items():
             stages.setdefault(stage, []).append(ms)
     result["c1"] = percentiles(one)
     result["stages_p50"] = {s: float(np.percentile(v, 50)) for s, v in stages.items()}
+    result["answer_parts"] = {k: v * 1000 / len(questions) for k, v in _top(profile).items()}
 
     def timed(q: str) -> float:
         t0 = time.perf_counter()
@@ -175,6 +184,17 @@ def probe(index_dir: Path) -> dict[str, object]:
     result["hnsw_ms"] = float(np.median(hnsw_ms))
     result["hnsw_recall20"] = float(np.mean(recall))
     return result
+
+
+def _top(profile: cProfile.Profile, n: int = 6) -> dict[str, float]:
+    """The project's functions (and the model's forward) that took longest, cumulative seconds: what grows."""
+    stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
+    rows = {}
+    for (path, line, fn), (_cc, _nc, _tt, cum, _callers) in stats.items():
+        mine = ("/assistant/" in path or "/ingest/" in path) and fn not in ("from_settings", "answer", "run", "prepare")
+        if mine or fn == "_forward":
+            rows[f"{Path(path).parent.name}/{Path(path).name}:{line} {fn}"] = cum
+    return dict(sorted(rows.items(), key=lambda kv: -kv[1])[:n])
 
 
 def main() -> None:
@@ -231,6 +251,8 @@ def main() -> None:
         print(f"  answer c=1 p50 {p['c1']['p50']:.1f} ms p95 {p['c1']['p95']:.1f} ms; c=8 p50 {p['c8']['p50']:.1f} ms "
               f"p95 {p['c8']['p95']:.1f} ms ({p['c8']['rps']:.0f} answers/s)")
         print("  stages p50: " + ", ".join(f"{k} {v:.1f}" for k, v in p["stages_p50"].items()) + " ms")
+        print("  start-up, longest parts: " + "; ".join(f"{k} {v:.1f} s" for k, v in p["startup_parts"].items()))
+        print("  an answer, longest parts (mean): " + "; ".join(f"{k} {v:.1f} ms" for k, v in p["answer_parts"].items()))
         print(f"  dense top-20: exact scan {p['exact_ms']:.2f} ms, Chroma HNSW {p['hnsw_ms']:.2f} ms "
               f"(recall@20 {p['hnsw_recall20']:.3f})")
     if rows:
