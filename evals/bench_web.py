@@ -108,7 +108,8 @@ def _workers(pid: int) -> list[int]:
         children = [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     except OSError:
         children = []
-    return children or [pid]
+    workers = [c for c in children if "resource_tracker" not in Path(f"/proc/{c}/cmdline").read_text(errors="replace")]
+    return workers or [pid]
 
 
 @contextlib.contextmanager

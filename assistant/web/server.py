@@ -108,8 +108,11 @@ def serve_workers(settings: Settings, host: str, port: int) -> None:
     from assistant.feedback import FeedbackStore
 
     FeedbackStore.from_settings(settings).close()  # migrates the schema once, before the workers start
+    # uvicorn kills and restarts a worker that does not answer its health ping within the timeout (5 s by
+    # default): on 2 busy cores a worker loading its model, or answering a burst, can miss that
     config = uvicorn.Config("coalition.asgi:app", host=host, port=port, workers=settings.workers, log_level="info",
-                            access_log=False, http="assistant.web.server:SettingsHeaderLimits")
+                            access_log=False, http="assistant.web.server:SettingsHeaderLimits",
+                            timeout_worker_healthcheck=60)
     Multiprocess(config, sockets=[config.bind_socket()]).run()
 
 
