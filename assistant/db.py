@@ -32,7 +32,6 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
-    inspect,
     select,
     text,
 )
@@ -83,8 +82,8 @@ def _v1(conn: Connection) -> None:
     """The tables as the SQLite-only store made them (``CREATE … IF NOT EXISTS``: such a file is adopted)."""
     for table in (answers, feedback):
         table.create(conn, checkfirst=True)
-    if "answers_created" not in {i["name"] for i in inspect(conn).get_indexes("answers")}:
-        Index("answers_created", answers.c.created).create(conn)
+        for index in table.indexes:  # an adopted file lacks the ones it did not have (answers_created)
+            index.create(conn, checkfirst=True)
 
 
 MIGRATIONS: list[Callable[[Connection], None]] = [_v1]  # step n brings version n-1 to n; append, never edit

@@ -87,7 +87,12 @@ def slack() -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    store = FeedbackStore.from_settings(settings)
+    from assistant.db import DatabaseError
+
+    try:
+        store = FeedbackStore.from_settings(settings)
+    except DatabaseError as exc:
+        raise click.ClickException(str(exc)) from None
     bolt = build_app(settings, lambda: assistant, store, socket_mode=True)
     click.echo("Coalition Assistant is connecting to Slack (Socket Mode)…", err=True)
     SocketModeHandler(bolt, app_token).start()
