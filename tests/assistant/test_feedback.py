@@ -148,3 +148,16 @@ def test_processes_migrate_and_write_at_once(where: Path | str) -> None:
     store = FeedbackStore(where)
     assert len(store.feedback()) == 160
     store.close()
+
+
+def test_serve_and_export_refuse_a_bad_database_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from coalition.cli import main
+
+    monkeypatch.setenv("COALITION_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COALITION_DATABASE_URL", "postgresql://coalition:s3cret@127.0.0.1:1/coalition")
+    for args in (["serve", "--port", "1"], ["serve", "--workers", "2", "--port", "1"], ["feedback", "export"]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 1, (args, result.output)
+        assert "cannot be used" in result.output and "s3cret" not in result.output, result.output
