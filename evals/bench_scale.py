@@ -170,6 +170,7 @@ def probe(index_dir: Path) -> dict[str, object]:
     result["rss_after_mb"] = rss_mb()
     retriever = assistant.retriever
     qvecs = retriever.embedder.embed(questions[:40])
+    retriever = getattr(retriever, "passages", retriever)  # the LlamaIndex port keeps the vectors in `passages`
     exact_ms, hnsw_ms, recall = [], [], []
     for qv in qvecs:
         t = time.perf_counter()
