@@ -59,7 +59,8 @@ class IndexWatcher:
         if found == self.serving or found.fingerprint is None:
             return False
         current: Assistant | None = self.app.state.assistant
-        embedder = current.retriever.embedder.inner if current is not None else None  # type: ignore[attr-defined]
+        shared = current.retriever.embedder if current is not None else None
+        embedder = getattr(shared, "inner", shared)  # the model under the old assistant's batcher: loaded once
         try:
             fresh = Assistant.from_settings(self.settings, embedder)
         except IndexNotReady as exc:  # an ingest still writing: keep answering from the old one
