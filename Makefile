@@ -1,7 +1,7 @@
 # Two commands for a new machine:
 #   make run    set up, ingest the corpus, serve the chat page and API on http://127.0.0.1:8000
 #   make test   set up, lint, type-check, run the tests (browser ones too), then the eval quality gate
-.PHONY: setup setup-browser run test lint bench
+.PHONY: setup setup-browser run test lint bench bench-scale
 export HF_HUB_OFFLINE := 1
 
 setup:
@@ -28,6 +28,11 @@ bench: setup
 	.venv/bin/python -m evals.bench_ingest
 	.venv/bin/coalition ingest || [ $$? -eq 2 ]
 	.venv/bin/python -m evals.bench_answer
+	.venv/bin/python -m evals.bench_hotpath
 	.venv/bin/python -m evals.bench_web
 	.venv/bin/python -m evals.bench_headers
 	.venv/bin/python -m evals.bench_soak
+
+bench-scale: setup
+	.venv/bin/coalition ingest || [ $$? -eq 2 ]
+	.venv/bin/python -m evals.bench_scale

@@ -1,11 +1,13 @@
-"""Answers given and the feedback on them, in SQLite (WAL): one store for the web app and the Slack bot.
+"""Answers given and the feedback on them, in one SQL store for the web app, its workers and replicas, and
+the Slack bot: SQLite (WAL) in ``COALITION_DATA_DIR`` by default, PostgreSQL when
+``COALITION_DATABASE_URL`` names one (``assistant/db.py``: the schema and its migrations).
 
 Every answer served gets an ``answer_id`` and a row holding the question and what was cited, so a
 rating can later be read with its context and rated-down answers exported as candidate gold lines.
 
 Example::
 
-    store = FeedbackStore(settings.feedback_path)
+    store = FeedbackStore.from_settings(settings)        # or FeedbackStore(path) / FeedbackStore("postgresql://…")
     answer_id = store.record_answer("How do we join?", answer, channel="web")
     store.add_feedback(answer_id, "down", "cited the wrong paragraph", channel="web")
 """
@@ -13,44 +15,28 @@ Example::
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
+from sqlalchemy import case, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.exc import OperationalError
+
+from assistant import db
+from assistant.db import answers, feedback
 from assistant.errors import AssistantError
 from assistant.models import Answer, Turn
 from assistant.text import require_utf8
 
+if TYPE_CHECKING:
+    from coalition.settings import Settings
+
 Rating = Literal["up", "down"]
 PRUNE_EVERY = 3600  # seconds between retention sweeps while answering
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS answers (
-    answer_id  TEXT PRIMARY KEY,
-    created    REAL NOT NULL,
-    channel    TEXT NOT NULL,
-    question   TEXT NOT NULL,
-    history    TEXT NOT NULL,
-    answer     TEXT NOT NULL,
-    abstained  INTEGER NOT NULL,
-    mode       TEXT NOT NULL,
-    citations  TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS feedback (
-    id         INTEGER PRIMARY KEY AUTOINCREMENT,
-    answer_id  TEXT NOT NULL REFERENCES answers(answer_id),
-    created    REAL NOT NULL,
-    rating     TEXT NOT NULL CHECK (rating IN ('up', 'down')),
-    comment    TEXT NOT NULL DEFAULT '',
-    channel    TEXT NOT NULL,
-    user       TEXT NOT NULL DEFAULT '',
-    UNIQUE (answer_id, channel, user)
-);
-CREATE INDEX IF NOT EXISTS feedback_answer ON feedback(answer_id);
-"""
 
 
 class UnknownAnswer(AssistantError):
@@ -58,35 +44,48 @@ class UnknownAnswer(AssistantError):
 
 
 class FeedbackStore:
-    """Thread-safe (one connection behind a lock; writes are a few hundred bytes)."""
+    """Thread- and process-safe: each call is one transaction on the engine's connection pool.
 
-    def __init__(self, path: Path, retention_days: int = 365) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
+    ``where`` is a path (an SQLite file) or a database URL; ``clock`` gives the time rows are stamped
+    with (tests move it).
+    """
+
+    def __init__(self, where: Path | str, retention_days: int = 365, clock: Callable[[], float] = time.time) -> None:
+        self.url = f"sqlite:///{Path(where).resolve()}" if isinstance(where, Path) else db.normalise_url(where)
         self.retention_days = retention_days
+        self.clock = clock
         self._pruned = 0.0
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")  # a stored rating survives a power cut, not just a crash
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.execute("PRAGMA busy_timeout=5000")
-        self._db.executescript(SCHEMA)
+        self._engine = db.connect(self.url)
+        try:
+            db.migrate(self._engine)
+        except OperationalError as exc:  # unreachable, refused, bad password: said without the URL
+            self._engine.dispose()
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+            raise db.DatabaseError(f"the answers/feedback database ({self.backend}) cannot be used: {reason}") from None
+        self._insert = postgresql.insert if self._engine.dialect.name == "postgresql" else sqlite.insert
         self.prune()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> FeedbackStore:
+        return cls(settings.feedback_url, settings.answer_retention_days)
+
+    @property
+    def backend(self) -> str:
+        """'sqlite' or 'postgresql' (never the URL: it may hold a password)."""
+        return str(self._engine.dialect.name)
 
     def record_answer(self, question: str, answer: Answer, channel: str, history: list[Turn] | None = None) -> str:
         require_utf8(question, "the question")
-        if time.time() - self._pruned > PRUNE_EVERY:
+        if self.clock() - self._pruned > PRUNE_EVERY:
             self.prune()
         answer_id = uuid.uuid4().hex
         cited = [c.model_dump(include={"n", "doc_id", "locator", "quote", "chunk_id"}) for c in answer.citations]
-        with self._lock:
-            self._db.execute(
-                "INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (answer_id, time.time(), channel, question, json.dumps([t.model_dump() for t in history or []]),
-                 answer.answer, int(answer.abstained), answer.mode, json.dumps(cited, ensure_ascii=False)),
-            )
+        with self._engine.begin() as conn:
+            conn.execute(answers.insert().values(
+                answer_id=answer_id, created=self.clock(), channel=channel, question=question,
+                history=json.dumps([t.model_dump() for t in history or []]), answer=answer.answer,
+                abstained=int(answer.abstained), mode=answer.mode, citations=json.dumps(cited, ensure_ascii=False),
+            ))
         return answer_id
 
     def add_feedback(self, answer_id: str, rating: Rating, comment: str = "", channel: str = "web",
@@ -94,60 +93,53 @@ class FeedbackStore:
         if rating not in ("up", "down"):
             raise ValueError(f"rating must be 'up' or 'down', not {rating!r}")
         require_utf8(comment, "the comment")
-        with self._lock:
-            if self._db.execute("SELECT 1 FROM answers WHERE answer_id = ?", (answer_id,)).fetchone() is None:
+        with self._engine.begin() as conn:
+            if conn.execute(select(answers.c.answer_id).where(answers.c.answer_id == answer_id)).first() is None:
                 raise UnknownAnswer(f"no answer with id {answer_id!r}")
             # one rating per person per answer: changing one's mind, or adding a comment, updates it
-            row = self._db.execute(
-                "INSERT INTO feedback (answer_id, created, rating, comment, channel, user) VALUES (?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (answer_id, channel, user) DO UPDATE SET rating = excluded.rating, "
-                "created = excluded.created, comment = CASE WHEN excluded.comment = '' THEN comment "
-                "ELSE excluded.comment END RETURNING id",
-                (answer_id, time.time(), rating, comment, channel, user),
-            ).fetchone()
-        return int(row[0])
+            stmt = self._insert(feedback).values(answer_id=answer_id, created=self.clock(), rating=rating,
+                                                 comment=comment, channel=channel, user=user)
+            upsert = stmt.on_conflict_do_update(
+                index_elements=[feedback.c.answer_id, feedback.c.channel, feedback.c.user],
+                set_={"rating": stmt.excluded.rating, "created": stmt.excluded.created,
+                      "comment": case((stmt.excluded.comment == "", feedback.c.comment), else_=stmt.excluded.comment)},
+            ).returning(feedback.c.id)
+            return int(conn.execute(upsert).scalar_one())
 
     def prune(self) -> int:
         """Delete answers older than ``retention_days`` and the feedback on them; the number of answers."""
-        self._pruned = time.time()
+        self._pruned = self.clock()
         if self.retention_days <= 0:
             return 0
         cutoff = self._pruned - self.retention_days * 86400
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.execute("DELETE FROM feedback WHERE answer_id IN (SELECT answer_id FROM answers WHERE created < ?)",
-                                 (cutoff,))
-                deleted = self._db.execute("DELETE FROM answers WHERE created < ?", (cutoff,)).rowcount
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        old = select(answers.c.answer_id).where(answers.c.created < cutoff)
+        with self._engine.begin() as conn:
+            conn.execute(delete(feedback).where(feedback.c.answer_id.in_(old)))
+            deleted = conn.execute(delete(answers).where(answers.c.created < cutoff)).rowcount
         return int(deleted)
 
     def answer(self, answer_id: str) -> dict[str, Any] | None:
-        with self._lock:
-            row = self._db.execute("SELECT * FROM answers WHERE answer_id = ?", (answer_id,)).fetchone()
+        with self._engine.connect() as conn:
+            row = conn.execute(select(answers).where(answers.c.answer_id == answer_id)).mappings().first()
         return _answer_row(row) if row else None
 
     def feedback(self, rating: Rating | None = None) -> list[dict[str, Any]]:
         """Feedback rows joined with the answer they rate, oldest first."""
-        sql = ("SELECT f.id, f.created AS rated, f.rating, f.comment, f.channel AS feedback_channel, f.user, a.* "
-               "FROM feedback f JOIN answers a USING (answer_id)")
-        args: tuple[str, ...] = ()
+        f = feedback.c
+        stmt = (select(f.id, f.created.label("rated"), f.rating, f.comment, f.channel.label("feedback_channel"), f.user,
+                       *answers.c)
+                .select_from(feedback.join(answers, f.answer_id == answers.c.answer_id)).order_by(f.id))
         if rating:
-            sql += " WHERE f.rating = ?"
-            args = (rating,)
-        with self._lock:
-            rows = self._db.execute(sql + " ORDER BY f.id", args).fetchall()
+            stmt = stmt.where(f.rating == rating)
+        with self._engine.connect() as conn:
+            rows = conn.execute(stmt).mappings().all()
         return [_answer_row(r) for r in rows]
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._engine.dispose()
 
 
-def _answer_row(row: sqlite3.Row) -> dict[str, Any]:
+def _answer_row(row: RowMapping) -> dict[str, Any]:
     out = dict(row)
     out["citations"] = json.loads(out["citations"])
     out["history"] = json.loads(out["history"])

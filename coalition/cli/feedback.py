@@ -33,9 +33,14 @@ def export(out: Path | None, everything: bool) -> None:
     from assistant.feedback import FeedbackStore, candidate_gold_lines
 
     settings = load_settings()
-    if not settings.feedback_path.exists():
+    from assistant.db import DatabaseError
+
+    if settings.database_url is None and not settings.feedback_path.exists():
         raise click.ClickException(f"no feedback yet ({settings.feedback_path} does not exist)")
-    store = FeedbackStore(settings.feedback_path, settings.answer_retention_days)
+    try:
+        store = FeedbackStore.from_settings(settings)
+    except DatabaseError as exc:
+        raise click.ClickException(str(exc)) from None
     try:
         rows = store.feedback()
     finally:

@@ -45,7 +45,9 @@ def test_the_key_guards_the_api_and_leaves_health_and_docs_open(web_settings: Se
         for path in ("/healthz", "/readyz", "/openapi.json", "/docs", "/", "/static/app.js"):
             assert c.get(path).status_code == 200, path
         ready = c.get("/readyz").json()
-        assert set(ready) == {"ready", "documents", "chunks", "model", "mode", "reason"}  # counts, no content
+        # counts, a hash of the index and a process id: no content
+        assert set(ready) == {"ready", "documents", "chunks", "model", "mode", "reason", "index", "worker"}
+        assert len(ready["index"]) == 12 and ready["worker"] > 0
         for path in ("/documents", "/documents/gb349-ins4", "/practices", "/search?q=fees"):
             assert c.get(path).status_code == 401, path
         assert c.post("/ask", json={"question": "fees?"}).status_code == 401
