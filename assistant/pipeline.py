@@ -1,7 +1,8 @@
 """The answering pipeline, LlamaIndex's shape: a fusion retriever over several views → node postprocessors
 (the fitted reranker, then the answerability judge) → a response synthesizer that quotes and cites, or
-declines. A ``RetrieverQueryEngine`` holds the three; "any examples of … in …?" is routed to the practice
-records first.
+declines. A ``RetrieverQueryEngine`` holds the three. (The practice records answer ``/practices`` and the
+Slack command; a chat question is answered from the passages like any other: routing "any examples of …?"
+to a list of records did no better on the blind dev split, so the route went.)
 
 Example::
 
@@ -12,7 +13,6 @@ Example::
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,28 +26,26 @@ from llama_index.core.schema import NodeWithScore
 from assistant import language as lang
 from assistant.answerable import ANSWERABLE_FEATURES, Answerability
 from assistant.candidates import Candidate, Query, candidates
-from assistant.cite import citation_for
 from assistant.compose import ExtractiveComposer, split_parts
 from assistant.errors import BadQuestion
 from assistant.fitted import LinearModel
 from assistant.generate import OpenAIGenerator
-from assistant.models import Answer, Citation, Turn
-from assistant.practices import PracticeFinder, practice_request
+from assistant.models import Answer, Turn
+from assistant.practices import PracticeFinder
 from assistant.rerank import CANDIDATE_FEATURES, LearnedReranker, TermWeights, cross_encoder, rerank
 from assistant.retrieve import FusionRetriever
 from assistant.spelling import Speller, english
 from assistant.synthesize import CitedSynthesizer
-from assistant.text import inert_markers, is_follow_up, require_utf8, sentences, strip_injection, terms
+from assistant.text import is_follow_up, require_utf8, strip_injection, terms
 from coalition.settings import Settings
 from ingest import geo, multilingual
 from ingest.embed import BatchingEmbedder, Embedder, SentenceTransformerEmbedder
 from ingest.errors import IndexNotReady
 from ingest.keyword import KeywordIndex
-from ingest.practices import PracticeRecord
 from ingest.practices import fingerprint as practice_fingerprint
 from ingest.sentences import SentenceVectors
 from ingest.sentences import recipe as sentence_recipe
-from ingest.store import ChunkStore, StoredChunk
+from ingest.store import ChunkStore
 
 ABSTAIN = lang.phrase("abstain", "en")
 
@@ -91,9 +89,9 @@ class Assistant:
         self.reranker = reranker
         self.composer = composer
         self.generator = generator
+        self.countries = {name for c in retriever.index.chunks for name in geo.mentioned(c.text)}  # the documents'
         self.synthesizer = CitedSynthesizer(composer, answerability, generator)
         self.engine = RetrieverQueryEngine(retriever, self.synthesizer, node_postprocessors=[reranker, answerability])
-        self.countries = {name for c in retriever.index.chunks for name in geo.mentioned(c.text)}  # the documents'
 
     @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder | None = None, fitting: bool = False) -> Assistant:
@@ -177,61 +175,10 @@ class Assistant:
         started = time.perf_counter()
         prepared = self.prepare(question, history, filters, k)
         q, ranked, timings = prepared.q, prepared.ranked, prepared.timings
-        if q.language == "en" and not q.injected:
-            listed = self._practices_answer(q.cleaned, ranked, q.vector if q.query_str == q.cleaned else None)
-            if listed is not None:
-                listed[0].timings_ms = timings | {"total": _ms(started)}
-                return listed
         response = self.engine.synthesize(q, list[NodeWithScore](ranked))
         result: Answer = response.metadata["answer"]  # type: ignore[index]
         result.timings_ms = timings | result.timings_ms | {"total": _ms(started)}
         return result, ranked
-
-    def _practices_answer(self, question: str, ranked: list[Candidate],
-                          qvec: np.ndarray | None) -> tuple[Answer, list[Candidate]] | None:
-        """'Any examples of … in …?' gets a short list of practice records, each cited, when records match."""
-        request = practice_request(question)
-        if request is None:
-            return None
-        query, filters = request
-        if not any(vars(filters).values()) and not ranked:
-            return None
-        result = self.practices.search(query, filters, limit=50, vector=qvec)
-        projects = [h for h in result.hits if h.record.kind == "project"]
-        hits = projects or result.hits
-        if not hits:
-            return None
-        lines: list[str] = []
-        citations: list[Citation] = []
-        listed: list[Candidate] = []
-        for hit in hits[:5]:
-            record = hit.record
-            chunk = self._closest_chunk(record, question, qvec)
-            if chunk is None:
-                continue
-            n = len(citations) + 1
-            spans = sentences(chunk.text)
-            quote = chunk.text[spans[0][0] : spans[min(1, len(spans) - 1)][1]].strip() if spans else chunk.text
-            lines.append(f"{n}. {_practice_line(record, chunk)} [{n}]")
-            citations.append(citation_for(n, Candidate(chunk, score=hit.score), quote))
-            listed.append(Candidate(chunk, score=hit.score))
-        if not citations:
-            return None
-        total = len(hits)
-        more = f" ({total} in all; the Practices view, GET /practices or `coalition practices` filter them)" if total > 5 else ""
-        text = f"Good practices in the documents{more}:\n" + "\n".join(lines)
-        seen = {c.chunk.id for c in listed}
-        return Answer(answer=text, abstained=False, citations=citations), listed + [c for c in ranked if c.chunk.id not in seen]
-
-    def _closest_chunk(self, record: PracticeRecord, question: str, qvec: np.ndarray | None) -> StoredChunk | None:
-        """The record's passage closest to the question: a country's row has one per thematic column, and
-        'what has Turkey done for gender equality?' is answered by its column 4, not its column 1."""
-        chunks = [c for c in (self.retriever.chunk(cid) for cid in record.chunk_ids) if c is not None]
-        if qvec is None or len(chunks) < 2 or record.kind == "project":  # a project is cited from its opening
-            return chunks[0] if chunks else None
-        passages = self.retriever.passages
-        cells = [Candidate(c, dense=float(passages.vectors[passages.position[c.id]] @ qvec)) for c in chunks]
-        return rerank(self.reranker, Query(query_str=question), cells)[0].chunk  # cosine plus term coverage, column names too
 
     def search(self, query: str, filters: dict[str, str] | None = None, limit: int = 10) -> list[Candidate]:
         """Ranked passages for ``query`` (retrieve + rerank, no answer)."""
@@ -259,32 +206,12 @@ class Assistant:
             raise BadQuestion(f"the question is longer than {self.settings.max_question_chars} characters")
         return question
 
+
     def _unknown_countries(self, question: str) -> list[str]:
         """The countries a question names when the documents mention none of them ('the minimum wage in
         Germany?'): passages about other countries must not answer it."""
         named = geo.mentioned(question)
         return [] if not named or set(named) & self.countries else named
-
-
-def _practice_line(record: PracticeRecord, chunk: StoredChunk) -> str:
-    """'Title (2014–2024; Brazil-funded; USD 8,000,000)' for projects; for a country's row, the cell cited
-    ('Turkey — thematic area 4: …: Advancing gender equality…')."""
-    if record.kind != "project":
-        text = " ".join(inert_markers(chunk.text).split()) if len(record.chunk_ids) > 1 else f"{record.title}: {record.summary}"
-        return f"{text[:200].rstrip()}{'…' if len(text) > 200 else ''}"
-    facts = []
-    if record.year_from and str(record.year_from) not in record.title:
-        facts.append(f"{record.year_from}–{record.year_to}" if record.year_to != record.year_from else str(record.year_from))
-    if record.funder:
-        facts.append(f"{record.funder}-funded")
-    if record.amount:
-        facts.append(f"{record.currency} {record.amount:,.0f}")
-    return record.title + (f" ({'; '.join(facts)})" if facts else "")
-
-
-def _section(chunk: StoredChunk) -> str:
-    path = json.loads(str(chunk.metadata.get("heading_path", "[]")))
-    return f"{chunk.metadata.get('doc_id')}::{path[-1] if path else ''}"
 
 
 def _ms(since: float) -> float:

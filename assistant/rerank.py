@@ -22,7 +22,7 @@ from assistant.candidates import Candidate, Query
 from assistant.candidates import candidates as as_candidates
 from assistant.fitted import LinearModel
 from assistant.retrieve import VIEWS
-from assistant.text import GLOSSARY, LIGHT_FACTOR, LIGHT_TERMS, question_terms, text_terms
+from assistant.text import question_terms, text_terms
 from ingest.keyword import passage_context
 from ingest.store import StoredChunk
 
@@ -42,8 +42,7 @@ class TermWeights:
         self.unknown = math.log(1 + n)
 
     def weight(self, term: str) -> float:
-        weight = self.idf.get(term, self.unknown)
-        return weight * LIGHT_FACTOR if term in LIGHT_TERMS else weight
+        return self.idf.get(term, self.unknown)
 
     def coverage(self, query_terms: list[str], text_terms: set[str]) -> float:
         """Share of the question's (IDF-weighted) terms that the text contains."""
@@ -51,7 +50,7 @@ class TermWeights:
         total = sum(self.weight(t) for t in unique)
         if not total:
             return 0.0
-        covered = (t for t in unique if t in text_terms or any(s in text_terms for s in GLOSSARY.get(t, ())))
+        covered = (t for t in unique if t in text_terms)
         return sum(self.weight(t) for t in covered) / total
 
 

@@ -29,7 +29,6 @@ from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 from assistant.candidates import Candidate, Query, text_node
 from assistant.errors import BadQuestion
 from assistant.spelling import Speller
-from assistant.text import expansions
 from assistant.views import (
     DenseView,
     KeywordView,
@@ -97,7 +96,7 @@ class Passages:
     def question(self, bundle: QueryBundle | str, k: int = 20, filters: dict[str, str] | None = None,
                  language: str = "en") -> Query:
         """A question ready for the views (a ``Query`` passes through). Only English questions are
-        spelling-corrected and expanded by the corpus's own words."""
+        spelling-corrected."""
         if isinstance(bundle, Query):
             return bundle
         query = Query.of(bundle)
@@ -105,9 +104,7 @@ class Passages:
         query.filters = self.check_filters(filters)
         if language == "en":
             query.query_str = self.speller.fix(query.query_str)
-            query.lexical = " ".join([query.query_str, *expansions(query.query_str)])
-        else:
-            query.lexical = query.query_str
+        query.lexical = query.query_str
         query.mask = self.trusted
         if query.filters:
             mask = np.array([all(c.metadata.get(f) == v for f, v in query.filters.items()) for c in self.chunks])
@@ -154,7 +151,8 @@ class FusionRetriever(QueryFusionRetriever):
         views.append(KeywordView(passages, index))
         if multilingual is not None and encoder is not None:
             views.append(MultilingualView(passages, multilingual, encoder))
-        views += [NgramView(passages), NgramSentenceView(passages)]
+        ngram = NgramView(passages)
+        views += [ngram, NgramSentenceView(passages, fitted=ngram)]
         return cls(passages, views)
 
     # the passages' attributes, read by the pipeline and the tests

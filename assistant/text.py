@@ -44,15 +44,6 @@ def stem(word: str) -> str:
     return str(_stemmer.stemWord(word))
 
 
-# Light words: rare in these documents, so their IDF is high, yet in a question they say little
-# ('what commitments does a new partner make?' is about commitments, not making). They still count,
-# at a quarter of their weight.
-LIGHT_TERMS = frozenset(stem(w) for w in
-                        """make made get take use new happen way thing kind type go come know like able
-                        really exactly actually currently""".split())
-LIGHT_FACTOR = 0.25
-
-
 def terms(text: str) -> list[str]:
     """Content terms, stemmed: 'commitments' and 'commit' meet. A hyphenated word also gives its parts
     ('country-by-country' meets 'countries', 'two-year' meets 'year')."""
@@ -63,60 +54,19 @@ def terms(text: str) -> list[str]:
     return out
 
 
-# How people ask → how the documents say it. A question term also counts as covered by these words
-# (rerank coverage, sentence choice) and they join the BM25 query. Kept short and domain-specific.
-_GLOSSARY_WORDS = {
-    "commit": "expected undertake adherence",
-    "obligation": "expected commitments",
-    "requirement": "expected commitments",
-    "require": "expected commitments",
-    "cost": "fees costs borne",
-    "fee": "fees costs",
-    "pay": "fees costs borne",
-    "price": "fees costs",
-    "charge": "fees costs",
-    "gb": "governing body",  # how ILO staff write them
-    "dg": "director-general",
-    "ilc": "international labour conference",
-    "term": "serve period",
-    "rank": "benchmarking index",
-    "fund": "support contribution",
-    "subscription": "fees costs",
-    "sit": "composed members",
-    "compose": "composed members",
-    "eligible": "include partners",
-    "allowed": "include partners",
-    "report": "document share progress",
-    "launch": "initiative established",
-}
-GLOSSARY: dict[str, tuple[str, ...]] = {
-    stem(key): tuple(dict.fromkeys(stem(w) for w in value.split())) for key, value in _GLOSSARY_WORDS.items()
-}
-
-
 _OBLIGATION = re.compile(r"\b(must|have to|has to|need to|needs to|required to|obliged to|obligations?|requirements?)\b",
                          re.IGNORECASE)
-
-
 _WH_WHAT = re.compile(r"\W*(what|which)\b", re.IGNORECASE)
 _WHO_MAY = re.compile(r"^\W*(?:(?:who|which \w+)\b.*\b(?:can|may|could|allowed|eligible|entitled)|"
                       r"(?:can|may|could) \w+(?: \w+)? (?:join|become|be a|take part))\b", re.IGNORECASE)
 
 
-# Phrasal verbs the documents put in one word ('when will the group be set up?' → 'established').
-_PHRASES = {"set up": "establish", "take part": "participate", "sign up": "join"}
-_PHRASE = re.compile(r"\b(" + "|".join(_PHRASES) + r")\b", re.IGNORECASE)
-
-
-def plain_words(question: str) -> str:
-    return _PHRASE.sub(lambda m: _PHRASES[m.group(1).lower()], question)
-
-
 def question_terms(question: str) -> list[str]:
-    """The question's terms, plus 'expect' when it asks what one must do (the documents word duties as
-    'will be expected to'; stopword modals like 'must' would otherwise leave no trace), and 'include'
-    when it asks who may do something (they list who 'will include')."""
-    found = terms(plain_words(question))
+    """The question's terms, the answer-type pseudo-terms of what it asks for (a date, a number…), plus
+    'expect' when it asks what one must do (the documents word duties as 'will be expected to'; stopword
+    modals like 'must' would otherwise leave no trace), and 'include' when it asks who may do something
+    (they list who 'will include'). Both lifts earned their place in the rule ablation on blind dev."""
+    found = terms(question)
     if _OBLIGATION.search(question) and _WH_WHAT.match(question):  # 'do we have to…?' asks whether, not what
         found.append(stem("expected"))
     if _WHO_MAY.search(question):  # 'who can be a partner?': the documents list who 'will include'
@@ -164,16 +114,6 @@ def answer_type_terms(question: str) -> list[str]:
 def text_terms(text: str) -> set[str]:
     """A passage's or sentence's terms, with the answer-type pseudo-terms it can satisfy."""
     return set(terms(text)) | {term for term, _, holds in _ANSWER_TYPES if holds.search(text)}
-
-
-def expansions(text: str) -> list[str]:
-    """Document words for the question's terms ('commit' → expected, undertake, adherence; 'set up' → establish)."""
-    out: list[str] = [_PHRASES[m.lower()] for m in _PHRASE.findall(text)]
-    for term in terms(plain_words(text)):
-        for word in _GLOSSARY_WORDS.get(next((k for k in _GLOSSARY_WORDS if stem(k) == term), ""), "").split():
-            if word not in out:
-                out.append(word)
-    return out
 
 
 FOLLOW_UP_WORDS = 9

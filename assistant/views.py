@@ -8,7 +8,7 @@ LlamaIndex retriever does, scored in standard deviations above the corpus mean f
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 from llama_index.core.retrievers import BaseRetriever
@@ -136,14 +136,20 @@ class NgramView(View):
     matches_only = True
     by_sentence: ClassVar[bool] = False
 
-    def __init__(self, passages: Passages) -> None:
+    def __init__(self, passages: Passages, fitted: NgramView | None = None) -> None:
+        """``fitted``: share that view's vocabulary and weights (fitting is most of the start-up cost)."""
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         super().__init__(passages)
         texts = [keyword_text(c) for c in passages.chunks]
-        self.vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), strip_accents="unicode",
-                                          sublinear_tf=True, dtype=np.float32)
-        self.matrix = self.vectorizer.fit_transform(texts) if texts else None
+        self.vectorizer: Any
+        self.matrix: Any
+        if fitted is not None:
+            self.vectorizer, self.matrix = fitted.vectorizer, fitted.matrix
+        else:
+            self.vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), strip_accents="unicode",
+                                              sublinear_tf=True, dtype=np.float32)
+            self.matrix = self.vectorizer.fit_transform(texts) if texts else None
         self.owner = np.zeros(0, dtype=np.int64)
         if self.by_sentence and self.matrix is not None:
             flat = [(i, c.text[a:b]) for i, c in enumerate(passages.chunks) for a, b in split_sentences(c.text)]

@@ -10,7 +10,6 @@ from assistant.text import (
     OFTEN,
     STEPS,
     answer_type_terms,
-    expansions,
     question_terms,
     strip_injection,
     text_terms,
@@ -69,11 +68,6 @@ def test_a_project_described_as_funded_is_not_a_request_for_a_list() -> None:
 ])
 def test_act_as_is_an_instruction_only_when_it_is_one(question: str, injected: bool) -> None:
     assert strip_injection(question)[1] == injected
-
-
-def test_ilo_abbreviations_meet_the_words_the_documents_use() -> None:
-    words = expansions("What did the GB ask the DG to report on?")
-    assert {"governing", "body", "director-general"} <= set(words)
 
 
 def test_how_often_questions_ask_for_a_frequency() -> None:

@@ -113,14 +113,12 @@ def test_cli_practices_json(built_settings: Settings, monkeypatch: pytest.Monkey
     assert bad.exit_code == 1 and "is not one of" in bad.output
 
 
-def test_chat_questions_asking_for_practices_get_a_cited_list(client: httpx.Client) -> None:
+def test_chat_questions_about_practices_are_answered_from_the_passages(client: httpx.Client) -> None:
+    """No list route in chat (it did no better on the blind dev split): the answer cites passages about
+    China, and the records stay one call away."""
     body = client.post("/ask", json={"question": "which projects did China fund?"}).json()
-    assert not body["abstained"] and body["answer"].startswith("Good practices in the documents")
-    locators = [c["locator"] for c in body["citations"]]
-    assert len(locators) == 3 and all(loc.startswith("Emerging partners guide › Success Stories › China") for loc in locators)
-    assert "USD 746,014" in body["answer"] and all(f"[{n}]" in body["answer"] for n in (1, 2, 3))
+    assert not body["abstained"] and not body["answer"].startswith("Good practices in the documents")
+    assert body["citations"] and all("China" in c["text"] for c in body["citations"][:1])
     assert all(c["quote"] in c["text"] for c in body["citations"])
-    asia = client.post("/ask", json={"question": "Any examples of social protection in Asia?"}).json()
-    assert "Cambodia and Pakistan" in asia["answer"]
-    plain = client.post("/ask", json={"question": "Are there membership fees?"}).json()
-    assert not plain["answer"].startswith("Good practices")
+    records = client.get("/practices", params={"funder": "China", "kind": "project"}).json()
+    assert records["total"] >= 2 and all(h["record"]["kind"] == "project" for h in records["hits"])
