@@ -161,16 +161,6 @@ class ChunkStore:
             out.update((cid, np.asarray(vec, dtype=np.float32)) for cid, vec in zip(got["ids"], got["embeddings"], strict=True))
         return out
 
-    def upsert(self, ids: list[str], texts: list[str], vectors: np.ndarray, metadatas: list[Metadata],
-               batch: int = 256) -> None:
-        for i in range(0, len(ids), batch):
-            self.collection.upsert(
-                ids=ids[i : i + batch],
-                documents=texts[i : i + batch],
-                embeddings=vectors[i : i + batch],
-                metadatas=metadatas[i : i + batch],  # type: ignore[arg-type]
-            )
-
     def delete(self, ids: list[str]) -> None:
         for i in range(0, len(ids), BATCH):
             self.collection.delete(ids=ids[i : i + BATCH])
@@ -208,14 +198,23 @@ class ChunkVectorStore(ChromaVectorStore):
     """
 
     _pending: set[str] = PrivateAttr(default_factory=set)
-    _deleted: list[str] = PrivateAttr(default_factory=list)
     keep: set[str] = set()
 
     def delete(self, ref_doc_id: str, **delete_kwargs: Any) -> None:
         self._pending.add(ref_doc_id)
 
     def _doc_ids(self, ref_doc_id: str) -> set[str]:
-        return set(self._collection.get(where={"document_id": ref_doc_id}, include=[])["ids"])
+        """The stored ids of a document, ``BATCH`` a call (one call fails past SQLite's 32,766 variables)."""
+        ids: set[str] = set()
+        while got := self._collection.get(where={"document_id": ref_doc_id}, include=[], limit=BATCH,
+                                          offset=len(ids))["ids"]:
+            ids.update(got)
+        return ids
+
+    def _remove(self, ids: Iterable[str]) -> None:
+        ordered = sorted(ids)
+        for i in range(0, len(ordered), BATCH):
+            self._collection.delete(ids=ordered[i : i + BATCH])
 
     def add(self, nodes: Sequence[BaseNode], **add_kwargs: Any) -> list[str]:
         by_doc: dict[str, list[BaseNode]] = {}
@@ -229,9 +228,7 @@ class ChunkVectorStore(ChromaVectorStore):
                     ids=[n.node_id for n in part], documents=[n.get_content() for n in part],
                     embeddings=np.asarray([n.get_embedding() for n in part], dtype=np.float32),
                     metadatas=[{k: "" if v is None else v for k, v in m.items()} for m in metas])
-            stale = sorted(self._doc_ids(doc) - {n.node_id for n in group})
-            for i in range(0, len(stale), BATCH):
-                self._collection.delete(ids=stale[i : i + BATCH])
+            self._remove(self._doc_ids(doc) - {n.node_id for n in group})
             self._pending.discard(doc)
         return [n.node_id for n in nodes]
 
@@ -239,7 +236,7 @@ class ChunkVectorStore(ChromaVectorStore):
         """Remove the documents deleted without replacement; returns their ids."""
         gone = sorted(self._pending - self.keep)
         for doc in gone:
-            self._collection.delete(where={"document_id": doc})
+            self._remove(self._doc_ids(doc))
         self._pending.clear()
         return gone
 
