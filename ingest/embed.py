@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from llama_index.core.bridge.pydantic import PrivateAttr
+from llama_index.core.schema import BaseNode, MetadataMode
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -119,6 +123,54 @@ class SentenceTransformerEmbedder:
             mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
             vectors = torch.nn.functional.normalize(mean, dim=-1)
         return np.asarray(vectors.cpu().numpy(), dtype=np.float32)
+
+
+Progress = Callable[[str, int, int], None]  # (what, done, total)
+
+
+class LlamaEmbedding(BaseEmbedding):
+    """An ``Embedder`` as a LlamaIndex ``BaseEmbedding``: a query engine or retriever can use it, and it is
+    the embedding step of the ingestion pipeline.
+
+    Example: ``IngestionPipeline(transformations=[parser, LlamaEmbedding(SentenceTransformerEmbedder())])``.
+    """
+
+    embedded: int = 0
+    _inner: Embedder = PrivateAttr()
+    _progress: Progress | None = PrivateAttr(default=None)
+
+    def __init__(self, inner: Embedder, batch_size: int = 64, progress: Progress | None = None) -> None:
+        super().__init__(model_name=inner.name, embed_batch_size=batch_size * 8)
+        self._inner = inner
+        self._progress = progress
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return [float(x) for x in self._inner.embed([query])[0]]
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self._get_query_embedding(text)
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        return self._inner.embed(texts).tolist()  # type: ignore[no-any-return]
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)
+
+    def __call__(self, nodes: Sequence[BaseNode], **kwargs: Any) -> Sequence[BaseNode]:
+        """Why not the stock call: it embeds each node's text with its metadata written above it, in the
+        order given, node by node through the callback machinery. The index's vectors are of the passage
+        text alone; only nodes without one are embedded (``StoredVectors`` gave the stored ones theirs),
+        longest batches together (sorted by length, so batches pad little), with progress per batch."""
+        todo = sorted((n for n in nodes if n.embedding is None), key=lambda n: len(n.get_content(MetadataMode.NONE)))
+        step = self.embed_batch_size
+        for i in range(0, len(todo), step):
+            part = todo[i : i + step]
+            for node, vec in zip(part, self._inner.embed([n.get_content(MetadataMode.NONE) for n in part]), strict=True):
+                node.embedding = vec.tolist()
+            if self._progress:
+                self._progress("chunks", min(i + step, len(todo)), len(todo))
+        self.embedded += len(todo)
+        return nodes
 
 
 class BatchingEmbedder:

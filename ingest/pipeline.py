@@ -1,11 +1,15 @@
-"""The ingestion pipeline: load → chunk → enrich → embed → store, incremental and crash-safe.
+"""The ingestion pipeline: read → parse into nodes → reuse stored vectors → embed → enrich → store.
 
-Each chunk in Chroma carries its document's fingerprint (content + manifest entry + chunking
-settings) and the document's chunk count. A document whose chunks are all there with the current
-fingerprint is skipped without being read further; anything else (new, changed, half-written by a
-killed run) is re-chunked, and only chunk ids not already stored are embedded. The BM25 side and the
-sentence vectors are rebuilt whenever their id fingerprint differs from Chroma's (the latter embedding
-only new passages' sentences).
+A LlamaIndex ``IngestionPipeline`` does the document management: its docstore (kept in Chroma beside
+the vectors, ``ingest/docstore.py``) holds each document's hash, with ``DocstoreStrategy.UPSERTS_AND_DELETE``
+on a full run: an unchanged document is skipped without being parsed, a changed one is replaced, one
+whose file left the corpus is removed. A document's hash covers its text, its manifest entry and the
+recipe (chunker and theme versions, chunk sizes, embedding model), so a settings or model change
+re-parses everything, and only chunk ids whose vector is not stored yet are embedded. Before the run,
+the docstore is reconciled with what the store holds (a killed run, a hand-edited collection): a
+document whose chunks are not all there is parsed again. The BM25 side, the sentence vectors, the
+multilingual passage vectors and the practice records are rebuilt whenever their fingerprint differs
+from the index's (the vector files embedding only new passages).
 """
 
 from __future__ import annotations
@@ -18,30 +22,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from llama_index.core.ingestion import DocstoreStrategy, IngestionPipeline
+from llama_index.core.schema import Document
 
 from coalition.settings import Settings
 from ingest import builds, keyword, multilingual, practices, sentences
-from ingest.chunk import Chunker
-from ingest.embed import Embedder, SentenceTransformerEmbedder
-from ingest.enrich import Metadata, chunk_metadata
-from ingest.errors import SkippedFile
-from ingest.load import load_text
-from ingest.manifest import corpus_files, infer_meta, read_manifest
-from ingest.models import Document, content_hash
-from ingest.paths import corpus_name, inside_corpus
-from ingest.store import ChunkStore
-from ingest.themes import THEMES, THEMES_VERSION, ThemeTagger, theme_metadata
+from ingest.embed import Embedder, LlamaEmbedding, SentenceTransformerEmbedder
+from ingest.enrich import Enricher
+from ingest.manifest import read_manifest
+from ingest.models import DocumentMeta
+from ingest.nodes import StructureNodeParser
+from ingest.readers import CorpusReader, Skipped, configured_documents
+from ingest.store import ChunkStore, ChunkVectorStore, DocState, StoredVectors
+from ingest.themes import THEMES_VERSION
 
 CHUNKER_VERSION = "7"  # 5: theme tags in chunk metadata; 6: a paragraph ending in a comma runs on;
 # 7: instruction-like passages flagged
 
 Progress = Callable[[str, int, int], None]  # (what, done, total)
-
-
-@dataclass
-class Skipped:
-    path: str
-    reason: str
+__all__ = ["Ingestor", "IngestReport", "Skipped"]
 
 
 @dataclass
@@ -74,32 +73,18 @@ class IngestReport:
         }
 
 
-def load_documents(settings: Settings, paths: list[Path] | None, report: IngestReport) -> list[Document]:
-    manifest = read_manifest(settings.manifest_path)
-    files = paths if paths else corpus_files(settings.corpus_dir)
-    taken = {meta.id for meta in manifest.values()}
-    docs: list[Document] = []
-    for path in files:
-        rel = corpus_name(path, settings.corpus_dir)
-        try:
-            real = inside_corpus(path, settings.corpus_dir)
-            if not real.is_file():
-                raise SkippedFile("no such file")
-            text = load_text(real, settings.max_file_bytes, settings.max_unzipped_bytes)
-            data = real.read_bytes()
-        except SkippedFile as exc:
-            report.skipped.append(Skipped(rel, str(exc)))
-            continue
-        except OSError as exc:  # gone or unreadable between the listing and the read
-            report.skipped.append(Skipped(rel, f"cannot be read: {exc.strerror or exc}"))
-            continue
-        meta = manifest.get(rel) or manifest.get(path.name)
-        if meta is None:
-            meta = infer_meta(path, text, taken)
-            taken.add(meta.id)
-        fp = content_hash(data + meta.model_dump_json().encode())
-        docs.append(Document(meta=meta, path=rel, source_text=text, content_hash=fp))
-    return docs
+def reconcile(store: ChunkStore, docstore_hashes: dict[str, str], states: dict[str, DocState],
+              vectors: ChunkVectorStore, full_run: bool, inputs: set[str]) -> list[str]:
+    """Make the docstore tell the truth about the store before the pipeline trusts it: a document whose
+    stored chunks are incomplete (a killed run, records removed by hand) or that has a hash but no chunks
+    loses its hash (the pipeline then parses it again, reusing the vectors that are there); on a full run,
+    chunks of a document that has no hash and no source are noted for removal. Returns the ids unhashed."""
+    known = set(docstore_hashes.values())
+    unhash = sorted({d for d, s in states.items() if d in known and not s.complete} | (known - set(states)))
+    if full_run:
+        for doc in set(states) - known - inputs:
+            vectors.delete(doc)
+    return unhash
 
 
 class Ingestor:
@@ -111,65 +96,67 @@ class Ingestor:
             settings.embedding_model, settings.device, settings.embed_batch_size
         )
 
-    def fingerprint(self, doc: Document) -> str:
+    def recipe(self) -> str:
         s = self.settings
-        recipe = json.dumps([CHUNKER_VERSION, THEMES_VERSION, s.chunk_max_tokens, s.chunk_target_tokens,
-                             self.embedder.name])
-        return hashlib.sha256((doc.content_hash + recipe).encode()).hexdigest()[:32]
+        return json.dumps([CHUNKER_VERSION, THEMES_VERSION, s.chunk_max_tokens, s.chunk_target_tokens, self.embedder.name])
+
+    def fingerprint(self, content_hash: str) -> str:
+        return hashlib.sha256((content_hash + self.recipe()).encode()).hexdigest()[:32]
+
+    def documents(self, paths: list[Path] | None, report: IngestReport) -> list[Document]:
+        reader = CorpusReader(self.settings, paths)
+        docs = reader.load_data()
+        report.skipped += reader.skipped
+        if not paths:
+            docs += configured_documents(self.settings, reader.taken, report.skipped)
+        for doc in docs:  # the hash the docstore keeps follows the recipe, as the fingerprint does
+            doc.metadata["doc_fingerprint"] = self.fingerprint(str(doc.metadata["content_hash"]))
+        return docs
 
     def run(self, paths: list[Path] | None = None, rebuild: bool = False, progress: Progress | None = None) -> IngestReport:
         if rebuild and not self.settings.chroma_url:
             return self._rebuild(paths, progress)
         started = time.perf_counter()
         report = IngestReport()
-        docs = load_documents(self.settings, paths, report)
+        docs = self.documents(paths, report)
+        report.documents = len(docs)
         store = ChunkStore(self.settings)
         if rebuild:  # a Chroma server's collection is rebuilt in place
             store.reset()
             self.settings.sentence_path.unlink(missing_ok=True)
             self.settings.multilingual_path.unlink(missing_ok=True)
         states = store.doc_states()
-        chunker = Chunker(self.embedder.count_tokens, self.settings.chunk_max_tokens, self.settings.chunk_target_tokens)
+        vectors, docstore = store.vector_store(), store.docstore()
+        skipped = {s.path for s in report.skipped}
+        vectors.keep = {doc for doc, state in states.items() if state.path in skipped}  # unreadable now, kept
+        for doc in reconcile(store, docstore.get_all_document_hashes(), states, vectors, not paths,
+                             {d.id_ for d in docs}):
+            docstore.delete_document(doc, raise_error=False)
 
-        todo: list[tuple[list[str], list[str], list[Metadata]]] = []
-        stale: list[str] = []
-        for doc in docs:
-            fp = self.fingerprint(doc)
-            state = states.get(doc.meta.id)
-            report.documents += 1
-            if state is not None and state.fingerprint == fp and state.complete:
-                report.chunks += len(state.ids)
-                continue
-            chunks = chunker.chunk(doc.meta, doc.source_text)
-            metas = [chunk_metadata(c, doc.meta, doc.path, fp, len(chunks)) for c in chunks]
-            todo.append(([c.id for c in chunks], [c.text for c in chunks], metas))  # type: ignore[arg-type]
-            report.chunks += len(chunks)
-            report.changed.append(doc.meta.id)
-            if state is not None:
-                stale += sorted(state.ids - {c.id for c in chunks})
-
-        if not paths:  # a full run also forgets documents whose file left the corpus
-            present = {d.meta.id for d in docs} | {s.path for s in report.skipped}
-            for doc_id, state in states.items():
-                if doc_id not in present and state.path not in present:
-                    stale += sorted(state.ids)
-                    report.deleted.append(doc_id)
-
-        known: dict[str, np.ndarray] = {}
-        for ids, _, _ in todo:
-            known.update(store.embeddings(ids))
-        pending = sorted({cid: text for ids, texts, _ in todo for cid, text in zip(ids, texts, strict=True)
-                          if cid not in known}.items(), key=lambda kv: len(kv[1]))
-        fresh = self._embed([text for _, text in pending], progress, "chunks")
-        known.update({cid: fresh[i] for i, (cid, _) in enumerate(pending)})
-        report.embedded = len(pending)
-        if todo:
-            self._tag_themes(todo, known)
-        for ids, texts, metas in todo:  # one document at a time: a killed run leaves whole upserts
-            if ids:
-                store.upsert(ids, texts, np.vstack([known[cid] for cid in ids]), metas)  # type: ignore[arg-type]
-        if stale:
-            store.delete(stale)
+        embedding = LlamaEmbedding(self.embedder, self.settings.embed_batch_size, progress)
+        metas = {d.id_: DocumentMeta.model_validate_json(d.metadata["doc_meta"]) for d in docs}
+        pipeline = IngestionPipeline(
+            transformations=[
+                StructureNodeParser(self.embedder.count_tokens, self.settings.chunk_max_tokens,
+                                    self.settings.chunk_target_tokens, embedder=self.embedder.name),
+                StoredVectors(store),
+                embedding,
+                Enricher(self.embedder.embed, {k: [p.section for p in m.practices] for k, m in metas.items()}),
+            ],
+            vector_store=vectors, docstore=docstore,
+            docstore_strategy=DocstoreStrategy.UPSERTS if paths else DocstoreStrategy.UPSERTS_AND_DELETE,
+            disable_cache=True,  # its cache is keyed on whole batches of nodes; vectors are reused by chunk id instead
+        )
+        # the documents are kept with their text: with store_doc_text=False the pipeline cannot remove a
+        # deleted one (KVDocumentStore.delete_document raises for a document it holds only the hash of)
+        nodes = pipeline.run(documents=docs)
+        report.deleted = vectors.flush()
+        counts: dict[str, int] = {}
+        for node in nodes:
+            counts[node.ref_doc_id or ""] = counts.get(node.ref_doc_id or "", 0) + 1
+        report.changed = [d.id_ for d in docs if d.id_ in counts]
+        report.chunks = sum(counts.get(d.id_, len(states[d.id_].ids) if d.id_ in states else 0) for d in docs)
+        report.embedded = embedding.embedded
 
         # derived files follow the index's fingerprint, whatever a killed run left behind
         stored = store.fingerprint()
@@ -209,13 +196,6 @@ class Ingestor:
             builds.swap_in(self.settings.index_dir, build)
         report.seconds = time.perf_counter() - started
         return report
-
-    def _tag_themes(self, todo: list[tuple[list[str], list[str], list[Metadata]]], vectors: dict[str, np.ndarray]) -> None:
-        tagger = ThemeTagger(self.embedder.embed([t.description for t in THEMES]))
-        for ids, texts, metas in todo:
-            for cid, text, meta in zip(ids, texts, metas, strict=True):
-                column = json.loads(str(meta["extra"])).get("column", "") if meta["kind"] == "table_row" else ""
-                meta.update(theme_metadata(tagger.scores(text, vectors[cid], column)))
 
     def _embed(self, texts: list[str], progress: Progress | None, what: str) -> np.ndarray:
         """Vectors for ``texts`` (sorted by length by the caller, so batches pad little)."""

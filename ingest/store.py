@@ -2,9 +2,10 @@
 
 Embedded ``PersistentClient`` by default; ``COALITION_CHROMA_URL`` switches to a Chroma server
 (``HttpClient``). Collections are created with ``embedding_function=None``: we always pass our own
-vectors (Chroma's default function would try to download a model). We talk to Chroma directly rather
-than through LlamaIndex's ``ChromaVectorStore``: that wrapper stores a serialised node blob per
-record and offers no way to read back per-document fingerprints, which incremental ingest is built on.
+vectors (Chroma's default function would try to download a model). Ingestion writes through
+LlamaIndex's ``ChromaVectorStore`` (``ChunkVectorStore``, the pipeline's seam: another engine is its
+LlamaIndex integration in its place, see the README); ``ChunkStore`` reads the same records back for
+the answering side (every vector into memory) and for the pipeline's bookkeeping.
 """
 
 from __future__ import annotations
@@ -16,10 +17,20 @@ from typing import Any
 from urllib.parse import urlparse
 
 import numpy as np
+from llama_index.core.bridge.pydantic import PrivateAttr
+from llama_index.core.schema import BaseNode, TransformComponent
+from llama_index.core.storage.docstore.keyval_docstore import KVDocumentStore
+from llama_index.core.vector_stores.utils import node_to_metadata_dict
+from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from coalition.settings import Settings
+from ingest.docstore import ChromaKVStore
 from ingest.enrich import Metadata
 from ingest.errors import IndexNotReady
+
+# what LlamaIndex's store adds to each record's metadata (the node as JSON, its type, its document):
+# the answering side reads our own fields only
+LLAMA_KEYS = frozenset({"_node_content", "_node_type", "document_id", "ref_doc_id"})
 
 
 @dataclass
@@ -91,13 +102,26 @@ class ChunkStore:
                 raise IndexNotReady(f"no collection {self.name!r} in {self.where}; run `coalition ingest`") from exc
 
     def reset(self) -> None:
-        try:
-            self.client.delete_collection(self.name)
-        except Exception:  # noqa: BLE001 - absent already
-            pass
+        for name in (self.name, self.docstore_name):
+            try:
+                self.client.delete_collection(name)
+            except Exception:  # noqa: BLE001 - absent already
+                pass
         self.collection = self.client.get_or_create_collection(
             self.name, embedding_function=None, metadata={"hnsw:space": "cosine"}
         )
+
+    @property
+    def docstore_name(self) -> str:
+        return f"{self.name}_docstore"
+
+    def vector_store(self) -> ChunkVectorStore:
+        """The collection as a LlamaIndex vector store (what ``IngestionPipeline`` writes to)."""
+        return ChunkVectorStore(chroma_collection=self.collection)  # type: ignore[call-arg]  # pydantic fields set by its __init__
+
+    def docstore(self) -> KVDocumentStore:
+        """The pipeline's docstore, in the same Chroma as the vectors (see ``ingest/docstore.py``)."""
+        return KVDocumentStore(ChromaKVStore(self.client, self.docstore_name), namespace="coalition")
 
     def count(self) -> int:
         return int(self.collection.count())
@@ -137,23 +161,13 @@ class ChunkStore:
             out.update((cid, np.asarray(vec, dtype=np.float32)) for cid, vec in zip(got["ids"], got["embeddings"], strict=True))
         return out
 
-    def upsert(self, ids: list[str], texts: list[str], vectors: np.ndarray, metadatas: list[Metadata],
-               batch: int = 256) -> None:
-        for i in range(0, len(ids), batch):
-            self.collection.upsert(
-                ids=ids[i : i + batch],
-                documents=texts[i : i + batch],
-                embeddings=vectors[i : i + batch],
-                metadatas=metadatas[i : i + batch],  # type: ignore[arg-type]
-            )
-
     def delete(self, ids: list[str]) -> None:
         for i in range(0, len(ids), BATCH):
             self.collection.delete(ids=ids[i : i + BATCH])
 
     def all_chunks(self) -> list[StoredChunk]:
         return [
-            StoredChunk(cid, text or "", dict(meta or {}))
+            StoredChunk(cid, text or "", {k: v for k, v in (meta or {}).items() if k not in LLAMA_KEYS})
             for got in self._pages(["documents", "metadatas"])
             for cid, text, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)
         ]
@@ -167,3 +181,86 @@ class ChunkStore:
             return []
         res = self.collection.query(query_embeddings=[vector], n_results=k, where=where or None, include=["distances"])
         return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0], strict=True)]
+
+
+class ChunkVectorStore(ChromaVectorStore):
+    """LlamaIndex's Chroma store, writing a document's replacement before it removes what it replaces.
+
+    The stock pipeline deletes a changed document's records before it re-embeds it, and the stock ``add``
+    inserts with ``collection.add`` (which keeps an existing id's old record). Here ``delete(ref_doc_id)``
+    only notes the document; ``add`` upserts each document's nodes and then removes that document's ids it
+    did not write; ``flush`` removes the noted documents that got no replacement (those in ``keep``, whose
+    files could not be read this time, stay). So a replica reading a shared server never finds a document
+    half gone, the vectors of a changed document's unchanged passages are still there to reuse
+    (``StoredVectors``), and a kill leaves old or new records, which the next run reconciles.
+
+    Example: ``IngestionPipeline(..., vector_store=ChunkStore(settings).vector_store())``.
+    """
+
+    _pending: set[str] = PrivateAttr(default_factory=set)
+    keep: set[str] = set()
+
+    def delete(self, ref_doc_id: str, **delete_kwargs: Any) -> None:
+        self._pending.add(ref_doc_id)
+
+    def _doc_ids(self, ref_doc_id: str) -> set[str]:
+        """The stored ids of a document, ``BATCH`` a call (one call fails past SQLite's 32,766 variables)."""
+        ids: set[str] = set()
+        while got := self._collection.get(where={"document_id": ref_doc_id}, include=[], limit=BATCH,
+                                          offset=len(ids))["ids"]:
+            ids.update(got)
+        return ids
+
+    def _remove(self, ids: Iterable[str]) -> None:
+        ordered = sorted(ids)
+        for i in range(0, len(ordered), BATCH):
+            self._collection.delete(ids=ordered[i : i + BATCH])
+
+    def add(self, nodes: Sequence[BaseNode], **add_kwargs: Any) -> list[str]:
+        by_doc: dict[str, list[BaseNode]] = {}
+        for node in nodes:
+            by_doc.setdefault(node.ref_doc_id or "None", []).append(node)
+        for doc, group in by_doc.items():  # one document at a time: a kill leaves whole documents
+            for i in range(0, len(group), 256):
+                part = group[i : i + 256]
+                metas = [node_to_metadata_dict(n, remove_text=True, flat_metadata=True) for n in part]
+                self._collection.upsert(
+                    ids=[n.node_id for n in part], documents=[n.get_content() for n in part],
+                    embeddings=np.asarray([n.get_embedding() for n in part], dtype=np.float32),
+                    metadatas=[{k: "" if v is None else v for k, v in m.items()} for m in metas])
+            self._remove(self._doc_ids(doc) - {n.node_id for n in group})
+            self._pending.discard(doc)
+        return [n.node_id for n in nodes]
+
+    def flush(self) -> list[str]:
+        """Remove the documents deleted without replacement; returns their ids."""
+        gone = sorted(self._pending - self.keep)
+        for doc in gone:
+            self._remove(self._doc_ids(doc))
+        self._pending.clear()
+        return gone
+
+
+class StoredVectors(TransformComponent):
+    """Gives each node the vector already stored under its id, so that only new passages are embedded.
+
+    Chunk ids follow the passage text (``ingest.models.chunk_id``): a changed document's unchanged
+    passages, or a document a killed run half wrote, keep theirs. A vector is reused only when it was
+    made by the same model (``embedder`` in its metadata).
+    """
+
+    _store: ChunkStore = PrivateAttr()
+
+    def __init__(self, store: ChunkStore) -> None:
+        super().__init__()
+        self._store = store
+
+    def __call__(self, nodes: list[BaseNode], **kwargs: Any) -> list[BaseNode]:  # type: ignore[override]
+        todo = [n for n in nodes if n.embedding is None]
+        for i in range(0, len(todo), BATCH):
+            part = {n.node_id: n for n in todo[i : i + BATCH]}
+            got = self._store.collection.get(ids=list(part), include=["embeddings", "metadatas"])
+            for cid, vec, meta in zip(got["ids"], got["embeddings"], got["metadatas"], strict=True):
+                if meta.get("embedder") == part[cid].metadata.get("embedder"):
+                    part[cid].embedding = [float(x) for x in vec]
+        return nodes

@@ -217,6 +217,11 @@ def test_chroma_server_path(tmp_path: Path, embedder: SentenceTransformerEmbedde
         assert ChunkStore(settings).count() == report.chunks
         assert Ingestor(settings, embedder).run().embedded == 0
         assert not settings.chroma_path.exists()  # nothing was written to the embedded store
+        # another replica (its own index folder) shares the server's docstore: nothing to do there either
+        replica = make_settings(tmp_path / "replica", chroma_url=f"http://127.0.0.1:{port}")
+        again = Ingestor(replica, embedder).run()
+        assert again.embedded == 0 and again.changed == [] and again.chunks == report.chunks
+        assert not replica.chroma_path.exists()
     finally:
         server.terminate()
         server.wait(timeout=20)
