@@ -77,7 +77,7 @@ def build(settings, chunks: list, vectors: np.ndarray, source_vectors: np.ndarra
     timings: dict[str, float] = {}
     t = time.perf_counter()
     store = ChunkStore(settings)
-    store.upsert([c.id for c in chunks], [c.text for c in chunks], vectors, [c.metadata for c in chunks], batch=2000)
+    store.add_chunks(chunks, vectors)
     timings["chroma"] = time.perf_counter() - t
     t = time.perf_counter()
     keyword.build(settings.keyword_path, chunks)

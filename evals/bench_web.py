@@ -169,8 +169,7 @@ def chroma_and_postgres(root: Path) -> Iterator[dict[str, str]]:
                 if time.monotonic() > deadline or chroma.poll() is not None:
                     raise SystemExit("the Chroma server did not start") from None
                 time.sleep(0.5)
-        store.upsert([c.id for c in chunks], [c.text for c in chunks], np.vstack([vectors[c.id] for c in chunks]),
-                     [c.metadata for c in chunks])  # the same index, its vectors as ingest wrote them
+        store.add_chunks(chunks, np.vstack([vectors[c.id] for c in chunks]))  # the same index, its vectors as ingest wrote them
         (root / "index").mkdir()
         for name in ("keyword", "sentences.npz", "practices.json"):
             src = local.index_root / name

@@ -175,6 +175,16 @@ class ChunkStore:
     def all_ids(self) -> list[str]:
         return [cid for got in self._pages([]) for cid in got["ids"]]
 
+    def add_chunks(self, chunks: Sequence[StoredChunk], vectors: np.ndarray) -> None:
+        """Write ``chunks`` with given ``vectors`` through the LlamaIndex store, as ingest would (the
+        benchmarks inject vectors this way instead of embedding)."""
+        from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+
+        nodes = [TextNode(id_=c.id, text=c.text, embedding=np.asarray(v, dtype=np.float32).tolist(), metadata=c.metadata,
+                          relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=str(c.metadata.get("doc_id", "")))})
+                 for c, v in zip(chunks, vectors, strict=True)]
+        self.vector_store().add(nodes)
+
     def query(self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
         """Nearest ``k`` chunks by cosine; ``k`` must not exceed the collection's size (callers know it)."""
         if k <= 0:
