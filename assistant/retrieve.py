@@ -102,6 +102,7 @@ class HybridRetriever:
         # which chunk (by position) each stored sentence belongs to: sentence-level dense retrieval
         self._sentence_owner = np.array([self.position.get(o, -1) for o in sentences.owners] if sentences else [], dtype=np.int64)
         self.encoder = encoder if multilingual is not None else None
+        self.multilingual = multilingual
         self.e5_vectors = multilingual.matrix([c.id for c in index.chunks]) if multilingual is not None else None
         self.ngrams = NgramView([keyword_text(c) for c in index.chunks],
                                 [[c.text[a:b] for a, b in split_sentences(c.text)] for c in index.chunks])

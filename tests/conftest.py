@@ -56,3 +56,54 @@ def assistant(built_settings: Settings, embedder: SentenceTransformerEmbedder) -
 def web_settings(built_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """The session index plus a temp data dir for answers and feedback."""
     return built_settings.model_copy(update={"data_dir": tmp_path_factory.mktemp("data")})
+
+
+# A staff-only document whose text answers questions the public documents do not, and a dropped-in file
+# without a manifest entry (visibility: COALITION_DEFAULT_VISIBILITY, staff by default).
+RESTRICTED_TITLE = "Secretariat retreat briefing"
+RESTRICTED_DOC = f"""# {RESTRICTED_TITLE}
+
+## Venue and dates
+
+The secretariat retreat of the Global Coalition will be held in Montreux from 12 to 14 May 2025, co-hosted
+with the Government of Uruguay. Staff travel is booked through the Quillfeather travel desk.
+
+## Budget
+
+The retreat budget is 48,500 Swiss francs, approved by the Director of Partnerships.
+"""
+DROPPED_DOC = """# Zanzibar pilot draft
+
+The Zanzibar pilot on cooperative apprenticeships is a draft that partners have not yet seen.
+"""
+RESTRICTED_ENTRY = """
+[[documents]]
+id = "retreat-briefing"
+file = "retreat-briefing.md"
+title = "Secretariat retreat briefing"
+doc_type = "web_page"
+visibility = "staff"
+layout = "sections"
+"""
+
+
+@pytest.fixture(scope="session")
+def restricted_settings(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder) -> Settings:
+    """The real corpus plus the staff-only briefing and a dropped-in draft, ingested once (no e5 view)."""
+    from ingest.pipeline import Ingestor
+
+    root = tmp_path_factory.mktemp("restricted")
+    corpus = copy_corpus(root / "corpus")
+    (corpus / "retreat-briefing.md").write_text(RESTRICTED_DOC, encoding="utf-8")
+    (corpus / "zanzibar-draft.md").write_text(DROPPED_DOC, encoding="utf-8")
+    with (corpus / "manifest.toml").open("a", encoding="utf-8") as fh:
+        fh.write(RESTRICTED_ENTRY)
+    settings = make_settings(root, corpus, multilingual=False, data_dir=root / "data")
+    report = Ingestor(settings, embedder).run()
+    assert report.exit_code == 0, report.skipped
+    return settings
+
+
+@pytest.fixture(scope="session")
+def restricted_assistant(restricted_settings: Settings, embedder: SentenceTransformerEmbedder) -> Assistant:
+    return Assistant.from_settings(restricted_settings, embedder)
