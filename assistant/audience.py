@@ -71,6 +71,14 @@ def default_visibility(settings: Settings) -> Audience:
     return Audience.parse(settings.default_visibility)
 
 
+def catalog(chunks: Sequence[StoredChunk], settings: Settings) -> list[dict[str, Any]]:
+    """``ingest.catalog.documents`` with each document's visibility resolved (the default where unset)."""
+    from ingest.catalog import documents
+
+    default = str(default_visibility(settings))
+    return [row | {"visibility": row.get("visibility") or default} for row in documents(list(chunks))]
+
+
 def visible_mask(chunks: Sequence[StoredChunk], audience: Audience, default: Audience) -> np.ndarray:
     """Which chunks ``audience`` may see, in index order."""
     return np.array([audience.may_see(visibility(c.metadata, default)) for c in chunks], dtype=bool)

