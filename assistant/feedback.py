@@ -37,7 +37,8 @@ CREATE TABLE IF NOT EXISTS answers (
     answer     TEXT NOT NULL,
     abstained  INTEGER NOT NULL,
     mode       TEXT NOT NULL,
-    citations  TEXT NOT NULL
+    citations  TEXT NOT NULL,
+    audience   TEXT NOT NULL DEFAULT 'staff'
 );
 CREATE TABLE IF NOT EXISTS feedback (
     id         INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -73,9 +74,14 @@ class FeedbackStore:
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(answers)")}
+        if "audience" not in columns:  # a store from before audiences: its answers count as staff's (the safe side)
+            self._db.execute("ALTER TABLE answers ADD COLUMN audience TEXT NOT NULL DEFAULT 'staff'")
         self.prune()
 
-    def record_answer(self, question: str, answer: Answer, channel: str, history: list[Turn] | None = None) -> str:
+    def record_answer(self, question: str, answer: Answer, channel: str, history: list[Turn] | None = None,
+                      audience: str = "staff") -> str:
+        """Store an answer given to ``audience`` (the export of feedback filters by it); its id."""
         require_utf8(question, "the question")
         if time.time() - self._pruned > PRUNE_EVERY:
             self.prune()
@@ -83,9 +89,9 @@ class FeedbackStore:
         cited = [c.model_dump(include={"n", "doc_id", "locator", "quote", "chunk_id"}) for c in answer.citations]
         with self._lock:
             self._db.execute(
-                "INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (answer_id, time.time(), channel, question, json.dumps([t.model_dump() for t in history or []]),
-                 answer.answer, int(answer.abstained), answer.mode, json.dumps(cited, ensure_ascii=False)),
+                 answer.answer, int(answer.abstained), answer.mode, json.dumps(cited, ensure_ascii=False), audience),
             )
         return answer_id
 
@@ -130,14 +136,18 @@ class FeedbackStore:
             row = self._db.execute("SELECT * FROM answers WHERE answer_id = ?", (answer_id,)).fetchone()
         return _answer_row(row) if row else None
 
-    def feedback(self, rating: Rating | None = None) -> list[dict[str, Any]]:
-        """Feedback rows joined with the answer they rate, oldest first."""
+    def feedback(self, rating: Rating | None = None, audiences: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+        """Feedback rows joined with the answer they rate, oldest first; ``audiences``: only answers given to
+        those (an export for the public holds no staff question or answer)."""
         sql = ("SELECT f.id, f.created AS rated, f.rating, f.comment, f.channel AS feedback_channel, f.user, a.* "
-               "FROM feedback f JOIN answers a USING (answer_id)")
+               "FROM feedback f JOIN answers a USING (answer_id) WHERE 1 = 1")
         args: tuple[str, ...] = ()
         if rating:
-            sql += " WHERE f.rating = ?"
+            sql += " AND f.rating = ?"
             args = (rating,)
+        if audiences is not None:
+            sql += f" AND a.audience IN ({', '.join('?' * len(audiences))})"
+            args = (*args, *audiences)
         with self._lock:
             rows = self._db.execute(sql + " ORDER BY f.id", args).fetchall()
         return [_answer_row(r) for r in rows]

@@ -95,7 +95,8 @@ def chat_completions(body: ChatRequest, request: Request, audience: Annotated[Au
     settings = request.app.state.settings
     check_history(history, settings)
     answer = assistant.answer(question, history=history, audience=audience)
-    answer_id = store.record_answer(question.strip(), answer, channel="openai", history=history)
+    answer_id = store.record_answer(question.strip(), answer, channel="openai", history=history,
+                                    audience=str(audience))
     base = settings.public_url or str(request.base_url)
     citations = [SourceCitation(**c.model_dump(), link=source_link(base, c)) for c in answer.citations]
     content = answer.answer + _sources(citations)

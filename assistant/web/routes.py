@@ -12,6 +12,8 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from assistant.audience import Audience
 from assistant.cite import display_locator
+from assistant.feedback import FeedbackStore
+from assistant.pipeline import Assistant
 from assistant.text import sentences
 from assistant.web.deps import ApiKey, AssistantDep, AudienceDep, StoreDep
 from assistant.web.limits import RateLimit, check_history
@@ -35,26 +37,28 @@ router = APIRouter(dependencies=[ApiKey, RateLimit], responses={
 health = APIRouter()
 
 
-def _answer(body: AskRequest, assistant: AssistantDep, store: StoreDep) -> AskResponse:
+def _answer(body: AskRequest, assistant: Assistant, store: FeedbackStore, audience: Audience) -> AskResponse:
     check_history(body.history, assistant.settings)
     answer = assistant.answer(body.question, history=body.history, filters=body.filters, k=body.k)
-    answer_id = store.record_answer(body.question.strip(), answer, channel="web", history=body.history)
+    answer_id = store.record_answer(body.question.strip(), answer, channel="web", history=body.history,
+                                    audience=str(audience))
     return AskResponse(**answer.model_dump(), answer_id=answer_id)
 
 
 @router.post("/ask", response_model=AskResponse, tags=["answers"])
-def ask(body: AskRequest, assistant: AssistantDep, store: StoreDep) -> AskResponse:
-    """Answer a question with numbered, quoted citations (the JSON of ``coalition ask --json``)."""
-    return _answer(body, assistant, store)
+def ask(body: AskRequest, assistant: AssistantDep, store: StoreDep, audience: AudienceDep) -> AskResponse:
+    """Answer a question with numbered, quoted citations (the JSON of ``coalition ask --json``), from the
+    documents the caller's audience may see."""
+    return _answer(body, assistant, store, audience)
 
 
 @router.post("/chat/stream", tags=["answers"], response_class=StreamingResponse, responses={
     200: {"content": {"text/event-stream": {}}, "description": "events: meta, delta…, citations, done"}})
-def chat_stream(body: AskRequest, assistant: AssistantDep, store: StoreDep) -> StreamingResponse:
+def chat_stream(body: AskRequest, assistant: AssistantDep, store: StoreDep, audience: AudienceDep) -> StreamingResponse:
     """The same answer as Server-Sent Events: ``meta`` (answer_id, abstained, mode), one ``delta`` per
     sentence or list item, ``citations``, then ``done`` with the whole answer JSON. Bad input is refused
     with a 4xx before the stream starts."""
-    result = _answer(body, assistant, store)
+    result = _answer(body, assistant, store, audience)
     return StreamingResponse(_events(result), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 

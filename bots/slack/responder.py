@@ -77,7 +77,8 @@ class Responder:
         assistant = self.assistant(audience)
         future = self._pool.submit(assistant.answer, question, history)
         answer = future.result(timeout=self.settings.slack_answer_timeout)
-        return answer, self.store.record_answer(question, answer, channel="slack", history=history)
+        return answer, self.store.record_answer(question, answer, channel="slack", history=history,
+                                                audience=str(audience))
 
     def blocks(self, answer: Answer, answer_id: str, share: bool = False) -> list[dict[str, Any]]:
         return answer_blocks(answer, answer_id, self.settings.public_url, share=share)
