@@ -81,7 +81,7 @@ class Assistant:
         return self if audience is None else self.views.get(audience)
 
     def _restricted(self, mask: np.ndarray) -> Assistant:
-        from assistant.views import restrict
+        from assistant.restricted import restrict
 
         view = Assistant(self.settings, *restrict(self, mask))
         view.views = self.views  # asked for another audience, a view answers from the full one's views
