@@ -14,10 +14,16 @@ most 5 % of answerable questions are declined.
 from __future__ import annotations
 
 import re
+from typing import Any
 
+from llama_index.core.bridge.pydantic import PrivateAttr
+from llama_index.core.postprocessor.types import BaseNodePostprocessor
+from llama_index.core.schema import NodeWithScore, QueryBundle
+
+from assistant.candidates import Candidate, Query, candidates
 from assistant.fitted import LinearModel
 from assistant.rerank import TermWeights
-from assistant.retrieve import VIEWS, Candidate
+from assistant.retrieve import VIEWS
 from assistant.text import answer_type_terms, question_terms, text_terms, words
 from ingest.keyword import passage_context
 
@@ -40,15 +46,39 @@ def named_things(question: str) -> list[str]:
     return [f for f in found if f]
 
 
-class Answerability:
-    """Example: ``Answerability(model, weights, corpus_texts).probability(question, ranked)`` → 0.93."""
+class Answerability(BaseNodePostprocessor):
+    """A LlamaIndex postprocessor that judges the ranked passages and writes the probability on the
+    question (``Query.answerable``); the synthesizer answers or declines by it. The passages pass unchanged.
+
+    Example: ``Answerability(model, weights, corpus_texts).probability(question, ranked)`` → 0.93."""
+
+    model: Any  # LinearModel
+    weights: Any  # TermWeights
+    _vocabulary: set[str] = PrivateAttr(default_factory=set)
+    _last_year: int = PrivateAttr(0)
 
     def __init__(self, model: LinearModel, weights: TermWeights, corpus_texts: list[str]) -> None:
-        self.model = model
-        self.weights = weights
-        self.vocabulary = {w for text in corpus_texts for w in words(text)}
+        super().__init__(model=model, weights=weights)
+        self._vocabulary = {w for text in corpus_texts for w in words(text)}
         years = [int(y.group(0)) for text in corpus_texts for y in _YEAR.finditer(text)]
-        self.last_year = max(years, default=0)
+        self._last_year = max(years, default=0)
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "Answerability"
+
+    @property
+    def vocabulary(self) -> set[str]:
+        return self._vocabulary
+
+    @property
+    def last_year(self) -> int:
+        return self._last_year
+
+    def _postprocess_nodes(self, nodes: list[NodeWithScore], query_bundle: QueryBundle | None = None) -> list[NodeWithScore]:
+        query = Query.of(query_bundle or "")
+        query.answerable = self.probability(query.query_str, candidates(nodes), query.language)
+        return nodes
 
     def features(self, question: str, ranked: list[Candidate], language: str = "en") -> dict[str, float]:
         x = dict.fromkeys(ANSWERABLE_FEATURES, 0.0)

@@ -1,4 +1,7 @@
-"""The answering pipeline: retrieve → rerank → compose → cite, with abstention and follow-ups.
+"""The answering pipeline, LlamaIndex's shape: a fusion retriever over several views → node postprocessors
+(the fitted reranker, then the answerability judge) → a response synthesizer that quotes and cites, or
+declines. A ``RetrieverQueryEngine`` holds the three; "any examples of … in …?" is routed to the practice
+records first.
 
 Example::
 
@@ -15,20 +18,26 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from llama_index.core.base.llms.types import ChatMessage
+from llama_index.core.postprocessor.types import BaseNodePostprocessor
+from llama_index.core.query_engine import RetrieverQueryEngine
+from llama_index.core.schema import NodeWithScore
 
 from assistant import language as lang
 from assistant.answerable import ANSWERABLE_FEATURES, Answerability
 from assistant.audience import Audience, AudienceViews, default_visibility
-from assistant.cite import citation_for, cite, display_locator
+from assistant.candidates import Candidate, Query, candidates
+from assistant.cite import citation_for
 from assistant.compose import ExtractiveComposer, split_parts
 from assistant.errors import BadQuestion
 from assistant.fitted import LinearModel
 from assistant.generate import OpenAIGenerator
 from assistant.models import Answer, Citation, Turn
 from assistant.practices import PracticeFinder, practice_request
-from assistant.rerank import CANDIDATE_FEATURES, CrossEncoderReranker, LearnedReranker, Reranker, TermWeights
-from assistant.retrieve import Candidate, HybridRetriever
+from assistant.rerank import CANDIDATE_FEATURES, LearnedReranker, TermWeights, cross_encoder, rerank
+from assistant.retrieve import FusionRetriever
 from assistant.spelling import Speller, english
+from assistant.synthesize import CitedSynthesizer
 from assistant.text import inert_markers, is_follow_up, require_utf8, sentences, strip_injection, terms
 from coalition.settings import Settings
 from ingest import geo, multilingual
@@ -46,22 +55,34 @@ ABSTAIN = lang.phrase("abstain", "en")
 
 @dataclass
 class Prepared:
-    """A question made ready to answer: its language, the text retrieved with, and the ranked passages."""
+    """A question made ready to answer (``q``: language, cleaned text, what was retrieved with) and its
+    ranked passages."""
 
-    language: str
-    cleaned: str  # the question less instruction-like phrases, spelling fixed (English)
-    query: str  # what was retrieved with: a follow-up carries the question before it
-    injected: bool
-    previous: list[str]
+    q: Query
     ranked: list[Candidate] = field(default_factory=list)
-    qvec: np.ndarray | None = None
     timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def query(self) -> str:
+        return self.q.query_str
+
+    @property
+    def language(self) -> str:
+        return self.q.language
+
+    @property
+    def cleaned(self) -> str:
+        return self.q.cleaned
+
+    @property
+    def qvec(self) -> np.ndarray | None:
+        return self.q.vector
 
 
 class Assistant:
     """Answers questions from the index; heavy parts (model, indexes) load once, in ``from_settings``."""
 
-    def __init__(self, settings: Settings, retriever: HybridRetriever, reranker: Reranker,
+    def __init__(self, settings: Settings, retriever: FusionRetriever, reranker: BaseNodePostprocessor,
                  composer: ExtractiveComposer, answerability: Answerability, generator: OpenAIGenerator | None = None,
                  practices: PracticeFinder | None = None) -> None:
         self.settings = settings
@@ -71,6 +92,8 @@ class Assistant:
         self.reranker = reranker
         self.composer = composer
         self.generator = generator
+        self.synthesizer = CitedSynthesizer(composer, answerability, generator)
+        self.engine = RetrieverQueryEngine(retriever, self.synthesizer, node_postprocessors=[reranker, answerability])
         self.countries = {name for c in retriever.index.chunks for name in geo.mentioned(c.text)}  # the documents'
         # this is the full view (staff); for_audience gives the view of the passages an audience may see
         self.views: AudienceViews[Assistant] = AudienceViews(retriever.index.chunks, self, self._restricted,
@@ -102,9 +125,10 @@ class Assistant:
             raise IndexNotReady("the sentence vectors are not those of this index and model; run `coalition ingest`")
         weights = TermWeights(index.chunks)
         load = LinearModel.load_or_neutral if fitting else lambda name, _features: LinearModel.load(name)
-        reranker: Reranker = LearnedReranker(weights, load("ranker", CANDIDATE_FEATURES))
+        learned = LearnedReranker(weights, load("ranker", CANDIDATE_FEATURES))
+        reranker: BaseNodePostprocessor = learned
         if settings.reranker.startswith("cross-encoder:"):
-            reranker = CrossEncoderReranker(settings.reranker.split(":", 1)[1], settings.device)
+            reranker = cross_encoder(settings.reranker.split(":", 1)[1], settings.device)
         generator = None
         if settings.llm_url:
             generator = OpenAIGenerator(settings)
@@ -115,14 +139,14 @@ class Assistant:
             views = multilingual.PassageVectors.load(settings.multilingual_path)
             if (views.fingerprint, views.recipe) != (index.fingerprint, multilingual.recipe(encoder.name)):
                 raise IndexNotReady("the multilingual vectors are not those of this index; run `coalition ingest`")
-        retriever = HybridRetriever(store, index, BatchingEmbedder(embedder), sentence_vectors, speller,  # questions share a pass
-                                    views, encoder)
+        # questions share an encoder pass (BatchingEmbedder)
+        retriever = FusionRetriever.build(store, index, BatchingEmbedder(embedder), sentence_vectors, speller, views, encoder)
         embedder.embed(["warm up"])  # the first question is as fast as the hundredth
         lang.warm_up()
         if practice_fingerprint(settings.practices_path) != index.fingerprint:
             raise IndexNotReady("the practice records are not those of this index; run `coalition ingest`")
         practices = PracticeFinder.load(settings, retriever.embedder)
-        close = reranker.model.extra.get("close", 1.0) if isinstance(reranker, LearnedReranker) else 1.0
+        close = learned.model.extra.get("close", 1.0)
         composer = ExtractiveComposer(weights, settings.max_answer_words, parts=split_parts(index.chunks), close=close)
         answerability = Answerability(load("answerable", ANSWERABLE_FEATURES), weights,
                                       [f"{c.metadata.get('title', '')} {c.text}" for c in index.chunks])
@@ -138,23 +162,27 @@ class Assistant:
 
     def prepare(self, question: str, history: list[Turn] | None = None, filters: dict[str, str] | None = None,
                 k: int | None = None) -> Prepared:
-        """Language, cleaning and spelling, then retrieve and rerank (``evals/fit.py`` fits on this)."""
+        """Language, cleaning and spelling, then retrieve, rerank and judge answerability (the engine's
+        retriever and postprocessors; ``evals/fit.py`` fits on this)."""
         question = self._check(question, history, filters)
         language = lang.detect(question)
         cleaned, injected = strip_injection(question)
         if language == "en":
             cleaned = self.retriever.speller.fix(cleaned)  # 'partnrs' → 'partners'; 'Germany' stays
+        messages = [ChatMessage(role=t.role, content=t.content) for t in history or []]
         previous = [t.content for t in history or [] if t.role == "user"]
-        query = f"{previous[-1]} {cleaned}" if previous and is_follow_up(cleaned) else cleaned
-        prepared = Prepared(language, cleaned, query, injected, previous)
+        text = f"{previous[-1]} {cleaned}" if previous and is_follow_up(cleaned) else cleaned
+        q = self.retriever.question(text, k or self.settings.retrieve_k, filters, language)
+        q.cleaned, q.injected, q.history = cleaned, injected, messages
+        q.unknown_countries = self._unknown_countries(cleaned)
+        prepared = Prepared(q)
         t = time.perf_counter()
-        if terms(query) or language != "en":
-            prepared.ranked, prepared.qvec = self.retriever.retrieve(query, k or self.settings.retrieve_k, filters, language)
-        else:
-            self.retriever.check_filters(filters)
+        nodes = self.retriever.retrieve(q) if terms(text) or language != "en" else []
         prepared.timings["retrieve"] = _ms(t)
         t = time.perf_counter()
-        prepared.ranked = self.reranker.rerank(query, prepared.ranked, language)
+        for postprocessor in (self.reranker, self.answerability):  # the engine's, timed apart
+            nodes = postprocessor.postprocess_nodes(nodes, q) if nodes else nodes
+        prepared.ranked = candidates(nodes)
         prepared.timings["rerank"] = _ms(t)
         return prepared
 
@@ -165,53 +193,17 @@ class Assistant:
         if (view := self.for_audience(audience)) is not self:
             return view.run(question, history, filters, k)
         started = time.perf_counter()
-        q = self.prepare(question, history, filters, k)
-        ranked, timings = q.ranked, q.timings
+        prepared = self.prepare(question, history, filters, k)
+        q, ranked, timings = prepared.q, prepared.ranked, prepared.timings
         if q.language == "en" and not q.injected:
-            listed = self._practices_answer(q.cleaned, ranked, q.qvec if q.query == q.cleaned else None)
+            listed = self._practices_answer(q.cleaned, ranked, q.vector if q.query_str == q.cleaned else None)
             if listed is not None:
                 listed[0].timings_ms = timings | {"total": _ms(started)}
                 return listed
-
-        unknown = self._unknown_countries(q.cleaned)
-        probability = self.answerability.probability(q.query, ranked, q.language)
-        if unknown or not self.answerability.answerable(probability) or (q.injected and not terms(q.cleaned)):
-            result = self._decline(q, unknown, probability)
-            timings["total"] = _ms(started)
-            result.timings_ms = timings
-            return result, ranked
-
-        t = time.perf_counter()
-        focus = q.cleaned if terms(q.cleaned) and q.query != q.cleaned else q.query
-        snippets = self.composer.select(focus, ranked)
-        timings["compose"] = _ms(t)
-        t = time.perf_counter()
-        text, citations = cite(snippets)
-        timings["cite"] = _ms(t)
-        if lead := lang.phrase("sources_in_english", q.language):
-            text = f"{lead}\n\n{text}"
-        result = Answer(answer=text, abstained=False, citations=citations, timings_ms=timings, language=q.language,
-                        answerable=round(probability, 4))
-        if self.generator is not None:
-            t = time.perf_counter()
-            asked = q.cleaned if q.query == q.cleaned else f"{q.cleaned} (a follow-up to: {q.previous[-1]})"
-            result = self.generator.improve(asked, ranked[:5], result)
-            timings["generate"] = _ms(t)
-        timings["total"] = _ms(started)
-        result.timings_ms = timings
+        response = self.engine.synthesize(q, list[NodeWithScore](ranked))
+        result: Answer = response.metadata["answer"]  # type: ignore[index]
+        result.timings_ms = timings | result.timings_ms | {"total": _ms(started)}
         return result, ranked
-
-    def _decline(self, q: Prepared, unknown: list[str], probability: float) -> Answer:
-        """'The documents don't say'. When the best passage is close to the question (the topic is covered,
-        the fact asked is not), the reply also quotes what they do say and cites it: a near-miss reply."""
-        near = self.answerability.model.extra.get("near_miss", 1.0)
-        if q.ranked and not unknown and not q.injected and probability >= near:
-            best = self.composer.select(q.query, q.ranked[:1])[:1]
-            text, citations = cite(best)
-            return Answer(answer=f"{lang.phrase('near', q.language)}\n\n{text}", abstained=True, citations=citations,
-                          language=q.language, answerable=round(probability, 4))
-        return Answer(answer=self._abstain_text(q.ranked, unknown, q.language), abstained=True, language=q.language,
-                      answerable=round(probability, 4))
 
     def _practices_answer(self, question: str, ranked: list[Candidate],
                           qvec: np.ndarray | None) -> tuple[Answer, list[Candidate]] | None:
@@ -252,12 +244,12 @@ class Assistant:
     def _closest_chunk(self, record: PracticeRecord, question: str, qvec: np.ndarray | None) -> StoredChunk | None:
         """The record's passage closest to the question: a country's row has one per thematic column, and
         'what has Turkey done for gender equality?' is answered by its column 4, not its column 1."""
-        chunks = [c for c in (self.retriever.index.by_id.get(cid) for cid in record.chunk_ids) if c is not None]
+        chunks = [c for c in (self.retriever.chunk(cid) for cid in record.chunk_ids) if c is not None]
         if qvec is None or len(chunks) < 2 or record.kind == "project":  # a project is cited from its opening
             return chunks[0] if chunks else None
-        vectors, position = self.retriever.vectors, self.retriever.position
-        cells = [Candidate(c, dense=float(vectors[position[c.id]] @ qvec)) for c in chunks]
-        return self.reranker.rerank(question, cells)[0].chunk  # cosine plus term coverage, column names too
+        passages = self.retriever.passages
+        cells = [Candidate(c, dense=float(passages.vectors[passages.position[c.id]] @ qvec)) for c in chunks]
+        return rerank(self.reranker, Query(query_str=question), cells)[0].chunk  # cosine plus term coverage, column names too
 
     def search(self, query: str, filters: dict[str, str] | None = None, limit: int = 10,
                audience: Audience | None = None) -> list[Candidate]:
@@ -270,8 +262,8 @@ class Assistant:
         if not terms(cleaned) and language == "en":
             self.retriever.check_filters(filters)
             return []
-        candidates, _ = self.retriever.retrieve(cleaned, max(limit, self.settings.retrieve_k), filters, language)
-        return self.reranker.rerank(cleaned, candidates, language)[:limit]
+        q = self.retriever.question(cleaned, max(limit, self.settings.retrieve_k), filters, language)
+        return rerank(self.reranker, q, candidates(self.retriever.retrieve(q)))[:limit]
 
     def _check(self, question: str, history: list[Turn] | None = None, filters: dict[str, str] | None = None) -> str:
         """The question stripped, or ``BadQuestion``; text UTF-8 cannot encode is refused before it reaches
@@ -293,19 +285,6 @@ class Assistant:
         Germany?'): passages about other countries must not answer it."""
         named = geo.mentioned(question)
         return [] if not named or set(named) & self.countries else named
-
-    def _abstain_text(self, ranked: list[Candidate], unknown: list[str] | None = None, language: str = "en") -> str:
-        lead = lang.phrase("abstain", language)
-        if unknown and language == "en":
-            lead = f"The coalition documents don't say anything about {' or '.join(unknown)}."
-        topics: list[str] = []
-        for cand in ranked[:6]:
-            name = display_locator(cand.chunk)
-            if name not in topics:
-                topics.append(name)
-        if not topics:
-            return lead
-        return f"{lead} {lang.phrase('nearest', language)} " + "; ".join(topics[:3]) + "."
 
 
 def _practice_line(record: PracticeRecord, chunk: StoredChunk) -> str:

@@ -1,30 +1,33 @@
-"""Rerank stage, pluggable. The default, ``LearnedReranker``, needs no cross-encoder (none ships its
-weights on PyPI): it scores each candidate by a linear model over the retrieval views' normalised
+"""Rerank stage: LlamaIndex node postprocessors, pluggable. The default, ``LearnedReranker``, needs no
+cross-encoder (none ships its weights on PyPI): it scores each candidate by a linear model over the retrieval views' normalised
 scores, the raw cosines and the IDF-weighted coverage of the question's terms, with weights fitted on
 the blind dev split (``python -m evals.fit``; ``assistant/fitted/ranker.json`` holds them and their
 cross-validated scores). ``HybridReranker`` is the hand-weighted blend it replaced, kept as the baseline
-the fit is compared with. A sentence-transformers ``CrossEncoder`` is one setting away
-(``COALITION_RERANKER=cross-encoder:<model>``).
+the fit is compared with. A sentence-transformers cross-encoder is one setting away
+(``COALITION_RERANKER=cross-encoder:<model>``: LlamaIndex's own ``SentenceTransformerRerank``), and so is any
+other LlamaIndex postprocessor that reorders nodes.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from typing import Protocol
+from typing import Any
 
+from llama_index.core.bridge.pydantic import PrivateAttr
+from llama_index.core.postprocessor.types import BaseNodePostprocessor
+from llama_index.core.schema import NodeWithScore, QueryBundle
+
+from assistant.candidates import Candidate, Query
+from assistant.candidates import candidates as as_candidates
 from assistant.fitted import LinearModel
-from assistant.retrieve import VIEWS, Candidate
+from assistant.retrieve import VIEWS
 from assistant.text import GLOSSARY, LIGHT_FACTOR, LIGHT_TERMS, question_terms, text_terms
 from ingest.keyword import passage_context
 from ingest.store import StoredChunk
 
 # Chosen on the gold set and held-out set a (evals/): sentence 0.3 → 0.6 and terms 0.5 → 0.45 raised MRR on both.
 LEXICAL_WEIGHT, SENTENCE_WEIGHT = 0.45, 0.6
-
-
-class Reranker(Protocol):
-    def rerank(self, question: str, candidates: list[Candidate], language: str = "en") -> list[Candidate]: ...
 
 
 class TermWeights:
@@ -56,16 +59,26 @@ def passage_words(chunk: StoredChunk) -> str:
     return f"{passage_context(chunk)} {chunk.text}"
 
 
-class HybridReranker:
-    """Default reranker: ``score = dense + sentence_weight × max(0, best sentence − dense)
+class HybridReranker(BaseNodePostprocessor):
+    """The hand-set baseline: ``score = dense + sentence_weight × max(0, best sentence − dense)
     + lexical_weight × coverage`` (a passage whose one sentence answers better than the whole is lifted)."""
 
+    weights: Any  # TermWeights (pydantic sees an arbitrary type)
+    lexical_weight: float = LEXICAL_WEIGHT
+    sentence_weight: float = SENTENCE_WEIGHT
+    _terms: dict[str, set[str]] = PrivateAttr(default_factory=dict)
+
     def __init__(self, weights: TermWeights, lexical_weight: float = LEXICAL_WEIGHT,
-                 sentence_weight: float = SENTENCE_WEIGHT) -> None:
-        self.weights = weights
-        self.lexical_weight = lexical_weight
-        self.sentence_weight = sentence_weight
-        self._terms: dict[str, set[str]] = {}
+                 sentence_weight: float = SENTENCE_WEIGHT, **data: Any) -> None:
+        super().__init__(weights=weights, lexical_weight=lexical_weight, sentence_weight=sentence_weight, **data)
+
+    @classmethod
+    def class_name(cls) -> str:
+        return cls.__name__
+
+    def _postprocess_nodes(self, nodes: list[NodeWithScore], query_bundle: QueryBundle | None = None) -> list[NodeWithScore]:
+        query = Query.of(query_bundle or "")
+        return self.rerank(query.query_str, as_candidates(nodes), query.language)  # type: ignore[return-value]
 
     def chunk_terms(self, chunk: StoredChunk) -> set[str]:
         if chunk.id not in self._terms:
@@ -93,11 +106,12 @@ CANDIDATE_FEATURES = (*(f"z_{v}" for v in VIEWS), "dense", "sentence", "e5", "co
 
 
 class LearnedReranker(HybridReranker):
-    """``score`` = the fitted model's probability that the passage holds the answer (``evals/fit.py``)."""
+    """The default: ``score`` = the fitted model's probability that the passage holds the answer (``evals/fit.py``)."""
+
+    model: Any  # LinearModel
 
     def __init__(self, weights: TermWeights, model: LinearModel) -> None:
-        super().__init__(weights)
-        self.model = model
+        super().__init__(weights, model=model)
 
     def features(self, question: str, candidates: list[Candidate], language: str = "en") -> list[dict[str, float]]:
         qterms = question_terms(question)
@@ -120,18 +134,14 @@ class LearnedReranker(HybridReranker):
         return sorted(candidates, key=lambda c: -c.score)
 
 
-class CrossEncoderReranker:
-    """Optional: a sentence-transformers ``CrossEncoder`` scores (question, passage) pairs."""
+def cross_encoder(model: str, device: str = "cpu") -> BaseNodePostprocessor:
+    """LlamaIndex's sentence-transformers cross-encoder postprocessor over every candidate (no model ships
+    its weights on PyPI, so this needs a model hub or a local path)."""
+    from llama_index.core.postprocessor import SentenceTransformerRerank
 
-    def __init__(self, model: str, device: str = "cpu") -> None:
-        from sentence_transformers import CrossEncoder
+    return SentenceTransformerRerank(model=model, top_n=10_000, device=device, keep_retrieval_score=False)
 
-        self.model = CrossEncoder(model, device=device)
 
-    def rerank(self, question: str, candidates: list[Candidate], language: str = "en") -> list[Candidate]:
-        if not candidates:
-            return candidates
-        scores = self.model.predict([(question, c.chunk.text) for c in candidates])
-        for cand, score in zip(candidates, scores, strict=True):
-            cand.score = float(score)
-        return sorted(candidates, key=lambda c: -c.score)
+def rerank(postprocessor: BaseNodePostprocessor, query: Query, ranked: list[Candidate]) -> list[Candidate]:
+    """``ranked`` reordered by ``postprocessor`` (``LearnedReranker`` by default)."""
+    return as_candidates(postprocessor.postprocess_nodes(list(ranked), query))

@@ -16,28 +16,44 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from llama_index.core.postprocessor.types import BaseNodePostprocessor
 
 from assistant.answerable import Answerability
 from assistant.audience import restricted_index
 from assistant.compose import ExtractiveComposer, split_parts
 from assistant.practices import PracticeFinder
-from assistant.rerank import LearnedReranker, Reranker, TermWeights
-from assistant.retrieve import HybridRetriever
+from assistant.rerank import LearnedReranker, TermWeights
+from assistant.retrieve import FusionRetriever
 from assistant.spelling import Speller
+from assistant.views import MultilingualView, SentenceView
 
 
-def restrict(assistant: Any, mask: np.ndarray) -> tuple[HybridRetriever, Reranker, ExtractiveComposer, Answerability,
-                                                         Any, PracticeFinder]:
+class _Rows:
+    """The full view's e5 matrix read by chunk id (what ``MultilingualView`` asks ``PassageVectors`` for)."""
+
+    def __init__(self, view: MultilingualView) -> None:
+        self.full = view.matrix
+        self.position = view.passages.position
+
+    def matrix(self, ids: list[str]) -> np.ndarray:
+        return self.full[[self.position[i] for i in ids]]
+
+
+def restrict(assistant: Any, mask: np.ndarray) -> tuple[FusionRetriever, BaseNodePostprocessor, ExtractiveComposer,
+                                                         Answerability, Any, PracticeFinder]:
     """(retriever, reranker, composer, answerability, generator, practices) over the chunks of ``mask``;
     ``assistant``: the full view's ``Assistant``."""
-    full: HybridRetriever = assistant.retriever
+    full: FusionRetriever = assistant.retriever
     index = restricted_index(full.index, mask)
     chunks = index.chunks
     speller = Speller([c.text for c in chunks], full.speller.english)
-    retriever = HybridRetriever(full.store, index, full.embedder, full.sentences, speller,
-                                full.multilingual, full.encoder)
+    sentence, e5 = full.view("sentence"), full.view("e5")
+    retriever = FusionRetriever.build(
+        full.passages.store, index, full.embedder, sentence.sentences if isinstance(sentence, SentenceView) else None,
+        speller, _Rows(e5) if isinstance(e5, MultilingualView) else None,  # type: ignore[arg-type]
+        e5.encoder if isinstance(e5, MultilingualView) else None)
     weights = TermWeights(chunks)
-    reranker: Reranker = assistant.reranker  # a cross-encoder reads no corpus statistics: shared
+    reranker: BaseNodePostprocessor = assistant.reranker  # a cross-encoder reads no corpus statistics: shared
     if isinstance(reranker, LearnedReranker):
         reranker = LearnedReranker(weights, reranker.model)
     composer = ExtractiveComposer(weights, assistant.composer.max_words, parts=split_parts(chunks),

@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import time
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from assistant import language as lang
+from assistant.candidates import Candidate, Query, candidates
 from assistant.models import Answer
 from assistant.pipeline import Assistant
+from assistant.rerank import rerank
 from evals.gold import BLIND_SET, GoldQuestion, load_gold, tuned_on_sets
 from evals.scorer import (
     RETRIEVAL_METRICS,
@@ -87,23 +91,21 @@ def run_eval(assistant: Assistant, gold: list[GoldQuestion], k: int = 5, ablate:
 
 
 def _ablations(assistant: Assistant, gold: list[GoldQuestion], k: int, counts: dict[str, int]) -> dict[str, Summary]:
-    """Retrieval diagnostics for dense only, BM25 only, the fused list and the fused list reranked."""
+    """Retrieval diagnostics: each view alone (a LlamaIndex retriever of its own), the fused list, and the
+    fused list reranked."""
     retriever = assistant.retriever
     answerable = [g for g in gold if not g.should_abstain]
+    modes: dict[str, Callable[[Query], list[Candidate]]] = {
+        view.name: (lambda q, view=view: candidates(view.retrieve(q))) for view in retriever.views  # type: ignore[misc]
+    }
+    modes["fused"] = lambda q: candidates(retriever.retrieve(q))
+    modes["fused+rerank"] = lambda q: rerank(assistant.reranker, q, candidates(retriever.retrieve(q)))
     out: dict[str, Summary] = {}
-    for mode in ("dense", "bm25", "hybrid", "hybrid+rerank"):
+    for mode, run in modes.items():
         rows = []
         for g in answerable:
             start = time.perf_counter()
-            fused, _ = retriever.retrieve(g.question, assistant.settings.retrieve_k)
-            if mode == "dense":
-                ranked = sorted(fused, key=lambda c: -c.dense)
-            elif mode == "bm25":
-                ranked = sorted((c for c in fused if c.bm25 > 0), key=lambda c: -c.bm25)
-            elif mode == "hybrid":
-                ranked = fused
-            else:
-                ranked = assistant.reranker.rerank(g.question, fused)
+            ranked = run(retriever.question(g.question, assistant.settings.retrieve_k, language=lang.detect(g.question)))
             rows.append(score_one(g, Answer(answer="", abstained=False), ranked, k,
                                   (time.perf_counter() - start) * 1000))
         out[mode] = summarise(rows, k, counts)

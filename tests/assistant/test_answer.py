@@ -7,9 +7,9 @@ import os
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 
+from assistant.candidates import candidates
 from assistant.cite import CitationError, check_markers
 from assistant.errors import BadQuestion
 from assistant.models import Citation, Turn
@@ -150,15 +150,16 @@ def test_cli_ask_json_contract(built_settings: Settings) -> None:
 
 
 def test_exact_scan_and_chroma_query_agree(assistant: Assistant, monkeypatch: pytest.MonkeyPatch) -> None:
-    from assistant import retrieve
+    from assistant import views
 
     question = "How often does the Coordinating Group meet?"
-    exact = [c.chunk.id for c in assistant.retriever.retrieve(question, 10)[0]]
-    monkeypatch.setattr(retrieve, "EXACT_BELOW", 0)  # as for a corpus over 50,000 chunks: Chroma's HNSW
-    via_chroma = [c.chunk.id for c in assistant.retriever.retrieve(question, 10)[0]]
+    retriever = assistant.retriever
+    exact = [c.node_id for c in retriever.retrieve(retriever.question(question, 10))]
+    monkeypatch.setattr(views, "EXACT_BELOW", 0)  # as for a corpus over 50,000 chunks: Chroma's HNSW
+    via_chroma = [c.node_id for c in retriever.retrieve(retriever.question(question, 10))]
     # the dense view's z-scores then come from Chroma's top k alone, so the tail of the order may differ
     assert exact[:5] == via_chroma[:5]
-    filtered = assistant.retriever.retrieve(question, 10, {"doc_type": "web_page"})[0]
+    filtered = candidates(retriever.retrieve(retriever.question(question, 10, {"doc_type": "web_page"})))
     assert filtered and all(c.chunk.metadata["doc_type"] == "web_page" for c in filtered)
 
 
@@ -182,12 +183,13 @@ def test_a_country_the_documents_never_mention_is_declined_by_name(assistant: As
 def test_a_list_item_brings_its_passage_into_the_candidates(assistant: Assistant) -> None:
     """¶19's item '(e) enterprises and company foundations…' is found by its own (lead-in) vector even though
     the seven-item passage as a whole is far from the question."""
-    qvec = assistant.retriever.embedder.embed(["Can enterprises join the coalition?"])[0]
-    sims = assistant.retriever.sentences.vectors @ qvec  # type: ignore[union-attr]
-    best = np.nan_to_num(assistant.retriever._best_sentences(sims), nan=-1.0)  # type: ignore[arg-type]
-    by_sentence = [assistant.chunks[i].id for i in np.argsort(-best)[:20]]
+    retriever = assistant.retriever
+    question = "Can enterprises join the coalition?"
+    sentence_view = retriever.view("sentence")
+    assert sentence_view is not None
+    by_sentence = [c.node_id for c in sentence_view.retrieve(retriever.question(question, 20))]  # the view alone
     p19 = next(c.id for c in assistant.chunks if c.text.startswith("Partners will include:"))
     assert p19 in by_sentence
-    assert p19 in {c.chunk.id for c in assistant.retriever.retrieve("Can enterprises join the coalition?", 20)[0]}
-    only_web = assistant.retriever.retrieve("Can enterprises join the coalition?", 20, {"doc_type": "web_page"})[0]
+    assert p19 in {c.node_id for c in retriever.retrieve(retriever.question(question, 20))}
+    only_web = candidates(retriever.retrieve(retriever.question(question, 20, {"doc_type": "web_page"})))
     assert only_web and all(c.chunk.metadata["doc_type"] == "web_page" for c in only_web)  # filters hold there too
