@@ -22,6 +22,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from assistant.audience import Audience
 from assistant.errors import BadQuestion, IndexNotReady
 from assistant.feedback import FeedbackStore, UnknownAnswer
 from assistant.pipeline import Assistant
@@ -46,6 +47,8 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
         if assistant is None:
             try:
                 app.state.assistant = Assistant.from_settings(settings)
+                for audience in Audience:  # each audience's view is built now, not on its first question
+                    app.state.assistant.for_audience(audience)
             except IndexNotReady as exc:
                 app.state.not_ready = str(exc)
                 log.error("index not ready: %s", exc)
