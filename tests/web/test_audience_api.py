@@ -80,3 +80,17 @@ def test_a_wrong_key_is_refused(restricted_server: tuple[str, Any]) -> None:
     url, _ = restricted_server
     response = httpx.post(url + "/ask", json={"question": QUESTION}, headers={"X-API-Key": "k-nope"})
     assert response.status_code == 401 and "k-nope" not in response.text
+
+
+def test_the_server_builds_each_audience_s_view_at_start_up(restricted_settings: Any) -> None:
+    from assistant.audience import Audience
+    from assistant.web import create_app
+    from tests.servers import serving
+
+    app = create_app(restricted_settings)  # no keys: callers are public; the assistant loads in the lifespan
+    with serving(app) as url:
+        views = app.state.assistant.views
+        assert len(views._views) == 1  # public and partner see the same passages: one view, built already
+        assert views.get(Audience.PUBLIC) is views.get(Audience.PARTNER) is not app.state.assistant
+        docs = httpx.get(url + "/documents", timeout=30).json()
+        assert len(docs) == 5 and not leaks(json.dumps(docs))
