@@ -112,3 +112,22 @@ def test_an_audience_that_may_not_see_the_document(restricted_server: tuple[str,
     staff = client(url, "staff").chat.completions.create(model="coalition-assistant", messages=messages)  # type: ignore[arg-type]
     assert "Montreux" in (staff.choices[0].message.content or "")
     assert "retreat-briefing" in {c["doc_id"] for c in staff.choices[0].message.model_extra["citations"]}  # type: ignore[index]
+
+
+def test_rate_limit_counts_each_bearer_key_apart(restricted_settings: Any, restricted_assistant: Any) -> None:
+    import json
+
+    from pydantic import SecretStr
+
+    from assistant.web import create_app
+    from tests.servers import serving
+
+    settings = restricted_settings.model_copy(update={"api_keys": SecretStr(json.dumps(KEYS)), "rate_limit_per_minute": 2})
+    with serving(create_app(settings, restricted_assistant)) as url:
+        first, second = client(url, "public"), client(url, "staff")
+        first.models.list()
+        first.models.list()
+        with pytest.raises(openai.RateLimitError) as limited:
+            first.models.list()
+        assert isinstance(limited.value.body, dict) and limited.value.body["code"] == "rate_limit_exceeded"
+        assert [m.id for m in second.models.list()] == ["coalition-assistant"]  # another key, its own budget
