@@ -52,6 +52,7 @@ answers = Table(
     Column("abstained", Integer, nullable=False),
     Column("mode", Text, nullable=False),
     Column("citations", Text, nullable=False),
+    Column("audience", Text, nullable=False, server_default="staff"),  # who was answered (exports filter by it)
     Index("answers_created", "created"),
 )
 
@@ -86,7 +87,15 @@ def _v1(conn: Connection) -> None:
             index.create(conn, checkfirst=True)
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1]  # step n brings version n-1 to n; append, never edit
+def _v2(conn: Connection) -> None:
+    """Each answer's audience. A store from before audiences: its answers count as staff's (the safe side)."""
+    from sqlalchemy import inspect, text
+
+    if "audience" not in {c["name"] for c in inspect(conn).get_columns("answers")}:
+        conn.execute(text("ALTER TABLE answers ADD COLUMN audience TEXT NOT NULL DEFAULT 'staff'"))
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2]  # step n brings version n-1 to n; append, never edit
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

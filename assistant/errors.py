@@ -16,4 +16,8 @@ class UnencodableText(BadQuestion):
     neither the tokenizer nor SQLite can take it."""
 
 
-__all__ = ["AssistantError", "BadQuestion", "IndexNotReady", "UnencodableText"]
+class Unauthorized(AssistantError):
+    """No key where one is needed, or a key that is not configured (the message never repeats the key)."""
+
+
+__all__ = ["AssistantError", "BadQuestion", "IndexNotReady", "Unauthorized", "UnencodableText"]

@@ -74,7 +74,9 @@ class FeedbackStore:
         """'sqlite' or 'postgresql' (never the URL: it may hold a password)."""
         return str(self._engine.dialect.name)
 
-    def record_answer(self, question: str, answer: Answer, channel: str, history: list[Turn] | None = None) -> str:
+    def record_answer(self, question: str, answer: Answer, channel: str, history: list[Turn] | None = None,
+                      audience: str = "staff") -> str:
+        """Store an answer given to ``audience`` (the export of feedback filters by it); its id."""
         require_utf8(question, "the question")
         if self.clock() - self._pruned > PRUNE_EVERY:
             self.prune()
@@ -85,6 +87,7 @@ class FeedbackStore:
                 answer_id=answer_id, created=self.clock(), channel=channel, question=question,
                 history=json.dumps([t.model_dump() for t in history or []]), answer=answer.answer,
                 abstained=int(answer.abstained), mode=answer.mode, citations=json.dumps(cited, ensure_ascii=False),
+                audience=audience,
             ))
         return answer_id
 
@@ -123,14 +126,17 @@ class FeedbackStore:
             row = conn.execute(select(answers).where(answers.c.answer_id == answer_id)).mappings().first()
         return _answer_row(row) if row else None
 
-    def feedback(self, rating: Rating | None = None) -> list[dict[str, Any]]:
-        """Feedback rows joined with the answer they rate, oldest first."""
+    def feedback(self, rating: Rating | None = None, audiences: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+        """Feedback rows joined with the answer they rate, oldest first; ``audiences``: only answers given to
+        those (an export for the public holds no staff question or answer)."""
         f = feedback.c
         stmt = (select(f.id, f.created.label("rated"), f.rating, f.comment, f.channel.label("feedback_channel"), f.user,
                        *answers.c)
                 .select_from(feedback.join(answers, f.answer_id == answers.c.answer_id)).order_by(f.id))
         if rating:
             stmt = stmt.where(f.rating == rating)
+        if audiences is not None:
+            stmt = stmt.where(answers.c.audience.in_(audiences))
         with self._engine.connect() as conn:
             rows = conn.execute(stmt).mappings().all()
         return [_answer_row(r) for r in rows]

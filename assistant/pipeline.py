@@ -25,6 +25,7 @@ from llama_index.core.schema import NodeWithScore
 
 from assistant import language as lang
 from assistant.answerable import ANSWERABLE_FEATURES, Answerability
+from assistant.audience import Audience, AudienceViews, default_visibility
 from assistant.candidates import Candidate, Query, candidates
 from assistant.compose import ExtractiveComposer, split_parts
 from assistant.errors import BadQuestion
@@ -89,9 +90,23 @@ class Assistant:
         self.reranker = reranker
         self.composer = composer
         self.generator = generator
-        self.countries = {name for c in retriever.index.chunks for name in geo.mentioned(c.text)}  # the documents'
         self.synthesizer = CitedSynthesizer(composer, answerability, generator)
         self.engine = RetrieverQueryEngine(retriever, self.synthesizer, node_postprocessors=[reranker, answerability])
+        self.countries = {name for c in retriever.index.chunks for name in geo.mentioned(c.text)}  # the documents'
+        # this is the full view (staff); for_audience gives the view of the passages an audience may see
+        self.views: AudienceViews[Assistant] = AudienceViews(retriever.index.chunks, self, self._restricted,
+                                                             default_visibility(settings))
+
+    def for_audience(self, audience: Audience | None) -> Assistant:
+        """The assistant over what ``audience`` may see (built on first use, then kept; None: this one)."""
+        return self if audience is None else self.views.get(audience)
+
+    def _restricted(self, mask: np.ndarray) -> Assistant:
+        from assistant.restricted import restrict
+
+        view = Assistant(self.settings, *restrict(self, mask))
+        view.views = self.views  # asked for another audience, a view answers from the full one's views
+        return view
 
     @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder | None = None, fitting: bool = False) -> Assistant:
@@ -140,8 +155,8 @@ class Assistant:
         return self.retriever.index.chunks
 
     def answer(self, question: str, history: list[Turn] | None = None, filters: dict[str, str] | None = None,
-               k: int | None = None) -> Answer:
-        return self.run(question, history, filters, k)[0]
+               k: int | None = None, audience: Audience | None = None) -> Answer:
+        return self.run(question, history, filters, k, audience)[0]
 
     def prepare(self, question: str, history: list[Turn] | None = None, filters: dict[str, str] | None = None,
                 k: int | None = None) -> Prepared:
@@ -170,8 +185,11 @@ class Assistant:
         return prepared
 
     def run(self, question: str, history: list[Turn] | None = None, filters: dict[str, str] | None = None,
-            k: int | None = None) -> tuple[Answer, list[Candidate]]:
-        """The answer and the ranked passages it was composed from (evals score both)."""
+            k: int | None = None, audience: Audience | None = None) -> tuple[Answer, list[Candidate]]:
+        """The answer and the ranked passages it was composed from (evals score both); ``audience``: answer
+        from what it may see only (None: from this view)."""
+        if (view := self.for_audience(audience)) is not self:
+            return view.run(question, history, filters, k)
         started = time.perf_counter()
         prepared = self.prepare(question, history, filters, k)
         q, ranked, timings = prepared.q, prepared.ranked, prepared.timings
@@ -180,8 +198,11 @@ class Assistant:
         result.timings_ms = timings | result.timings_ms | {"total": _ms(started)}
         return result, ranked
 
-    def search(self, query: str, filters: dict[str, str] | None = None, limit: int = 10) -> list[Candidate]:
-        """Ranked passages for ``query`` (retrieve + rerank, no answer)."""
+    def search(self, query: str, filters: dict[str, str] | None = None, limit: int = 10,
+               audience: Audience | None = None) -> list[Candidate]:
+        """Ranked passages for ``query`` (retrieve + rerank, no answer), of what ``audience`` may see."""
+        if (view := self.for_audience(audience)) is not self:
+            return view.search(query, filters, limit)
         query = self._check(query, filters=filters)
         language = lang.detect(query)
         cleaned, _ = strip_injection(query)

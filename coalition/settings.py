@@ -8,8 +8,9 @@ Example::
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -76,7 +77,15 @@ class Settings(BaseSettings):
                                "from concurrent requests, batched embedding and --workers")
     reload_seconds: float = Field(5.0, ge=0, description="How often a server looks for a newer index and loads it "
                                                          "(0 = never: restart it to serve a new index)")
-    api_key: SecretStr | None = Field(None, description="When set, API calls need header X-API-Key with this value")
+    api_key: SecretStr | None = Field(None, description="When set, API calls need header X-API-Key with this value "
+                                                        "(a key of audience 'staff')")
+    api_keys: SecretStr | None = Field(None, description='JSON object of API keys and their audience, '
+                                                         '{"<key>": "public"|"partner"|"staff"}')
+    anonymous_audience: Literal["public", "partner", "staff", ""] | None = Field(
+        None, description="Audience of a request without a key; '' refuses it (401). Unset: 'public' when no key "
+                          "is configured, else refused")
+    default_visibility: Literal["public", "partner", "staff"] = Field(
+        "staff", description="Visibility of a document without one in the manifest (a dropped-in file)")
     cors_origins: list[str] = Field(default_factory=list, description='Origins allowed by CORS, e.g. ["https://x.org"]')
     max_body_bytes: int = Field(64 * 1024, ge=1024, description="Larger request bodies are refused (413)")
     max_header_bytes: int = Field(16 * 1024, ge=1024, description="A larger request header is refused (431)")
@@ -99,6 +108,10 @@ class Settings(BaseSettings):
     )
     slack_api_url: str = Field("https://slack.com/api/", description="Slack Web API base (tests point it at loopback)")
     slack_answer_timeout: float = Field(25.0, gt=0, description="Seconds before the bot apologises instead")
+    slack_channel_audiences: dict[str, Literal["public", "partner", "staff"]] = Field(
+        default_factory=dict, description='Slack channel id → audience, {"C0123": "staff"}; others are public')
+    slack_user_audiences: dict[str, Literal["public", "partner", "staff"]] = Field(
+        default_factory=dict, description='Slack user id → audience in direct messages, {"U0123": "staff"}')
 
     @field_validator("chroma_url", "llm_url", "public_url")
     @classmethod
@@ -109,6 +122,33 @@ class Settings(BaseSettings):
             name = f"COALITION_{str(info.field_name).upper()}"
             raise ValueError(f"{name} must start with http:// or https://, got {value!r}")
         return value.rstrip("/")
+
+    @field_validator("api_keys")
+    @classmethod
+    def _check_api_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        try:
+            keys = json.loads(value.get_secret_value())
+        except ValueError:
+            raise ValueError("COALITION_API_KEYS must be a JSON object of key → audience") from None
+        if not isinstance(keys, dict) or not all(isinstance(k, str) and k.strip() for k in keys):
+            raise ValueError("COALITION_API_KEYS must be a JSON object of non-empty keys → audience")
+        bad = sorted({str(v) for v in keys.values()} - {"public", "partner", "staff"})
+        if bad:  # the audiences are not secret; the keys are, and are never named
+            raise ValueError(f"COALITION_API_KEYS: audience {bad[0]!r} is not one of public, partner, staff")
+        return value
+
+    def audience_keys(self) -> dict[str, str]:
+        """Every API key and its audience: ``COALITION_API_KEYS`` plus ``COALITION_API_KEY`` as 'staff'."""
+        keys: dict[str, str] = json.loads(self.api_keys.get_secret_value()) if self.api_keys else {}
+        if self.api_key is not None and self.api_key.get_secret_value():
+            keys[self.api_key.get_secret_value()] = "staff"
+        return keys
+
+    @property
+    def keys_configured(self) -> bool:
+        return self.api_key is not None or self.api_keys is not None
 
     @property
     def index_root(self) -> Path:

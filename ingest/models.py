@@ -41,7 +41,9 @@ class DocumentMeta(BaseModel):
     date: str = ""
     url: str = ""
     language: str = "en"
-    visibility: str = "public"
+    # who may read it: public < partner < staff; "" (no entry, or none given) takes
+    # COALITION_DEFAULT_VISIBILITY when answering (assistant/audience.py), so changing it needs no re-ingest
+    visibility: Literal["", "public", "partner", "staff"] = ""
     layout: Literal["numbered_paragraphs", "sections"] = "sections"
     tables: list[TableSpec] = Field(default_factory=list)
     practices: list[PracticeSpec] = Field(default_factory=list)

@@ -6,6 +6,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -70,3 +71,77 @@ def postgres_url() -> Iterator[str]:
         pytest.skip(reason)
     with postgres_server() as url:
         yield url
+# A staff-only document whose text answers questions the public documents do not, and a dropped-in file
+# without a manifest entry (visibility: COALITION_DEFAULT_VISIBILITY, staff by default).
+RESTRICTED_TITLE = "Secretariat retreat briefing"
+RESTRICTED_DOC = f"""# {RESTRICTED_TITLE}
+
+## Venue and dates
+
+The secretariat retreat of the Global Coalition will be held in Montreux from 12 to 14 May 2025, co-hosted
+with the Government of Uruguay. Staff travel is booked through the Quillfeather travel desk.
+
+## Budget
+
+The retreat budget is 48,500 Swiss francs, approved by the Director of Partnerships.
+"""
+DROPPED_DOC = """# Zanzibar pilot draft
+
+The Zanzibar pilot on cooperative apprenticeships is a draft that partners have not yet seen.
+"""
+RESTRICTED_ENTRY = """
+[[documents]]
+id = "retreat-briefing"
+file = "retreat-briefing.md"
+title = "Secretariat retreat briefing"
+doc_type = "web_page"
+visibility = "staff"
+layout = "sections"
+"""
+
+
+@pytest.fixture(scope="session")
+def restricted_settings(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder) -> Settings:
+    """The real corpus plus the staff-only briefing and a dropped-in draft, ingested once (no e5 view)."""
+    from ingest.pipeline import Ingestor
+
+    root = tmp_path_factory.mktemp("restricted")
+    corpus = copy_corpus(root / "corpus")
+    (corpus / "retreat-briefing.md").write_text(RESTRICTED_DOC, encoding="utf-8")
+    (corpus / "zanzibar-draft.md").write_text(DROPPED_DOC, encoding="utf-8")
+    with (corpus / "manifest.toml").open("a", encoding="utf-8") as fh:
+        fh.write(RESTRICTED_ENTRY)
+    settings = make_settings(root, corpus, multilingual=False, data_dir=root / "data")
+    report = Ingestor(settings, embedder).run()
+    assert report.exit_code == 0, report.skipped
+    return settings
+
+
+@pytest.fixture(scope="session")
+def restricted_assistant(restricted_settings: Settings, embedder: SentenceTransformerEmbedder) -> Assistant:
+    return Assistant.from_settings(restricted_settings, embedder)
+
+
+KEYS = {"k-public-0001": "public", "k-partner-0001": "partner", "k-staff-0001": "staff"}
+STAFF_CHANNEL, PUBLIC_CHANNEL = "CSTAFF01", "CPUBLIC1"
+
+
+@pytest.fixture(scope="session")
+def restricted_server(restricted_settings: Settings, restricted_assistant: Assistant) -> Iterator[tuple[str, Any]]:
+    """The real app on uvicorn over the restricted index: keys per audience, anonymous callers public, and
+    the Slack bot (HTTP mode, loopback Slack API) with one staff channel; (base URL, the fake Slack)."""
+    import json
+
+    from pydantic import SecretStr
+
+    from assistant.web import create_app
+    from tests.bots.conftest import slack_settings
+    from tests.fakes import FakeSlack
+    from tests.servers import serving
+
+    with FakeSlack() as slack:
+        settings = slack_settings(restricted_settings, slack, api_keys=SecretStr(json.dumps(KEYS)),
+                                  anonymous_audience="public", slack_channel_audiences={STAFF_CHANNEL: "staff"},
+                                  slack_user_audiences={"USTAFF1": "staff"})
+        with serving(create_app(settings, restricted_assistant)) as url:
+            yield url, slack

@@ -14,6 +14,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -22,10 +23,11 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from assistant.audience import Audience
 from assistant.errors import BadQuestion, IndexNotReady
 from assistant.feedback import FeedbackStore, UnknownAnswer
 from assistant.pipeline import Assistant
-from assistant.web import docs, documents, openapi, practices, routes, threads
+from assistant.web import docs, documents, openai_api, openapi, practices, routes, threads
 from assistant.web.limits import RateLimiter
 from assistant.web.middleware import BodyLimit, SecurityHeaders, problem
 from assistant.web.reload import IndexWatcher
@@ -48,6 +50,8 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
             threads.configure(settings)
             try:
                 app.state.assistant = Assistant.from_settings(settings)
+                for audience in Audience:  # each audience's view is built now, not on its first question
+                    app.state.assistant.for_audience(audience)
             except IndexNotReady as exc:
                 app.state.not_ready = str(exc)
                 log.error("index not ready: %s", exc)
@@ -78,7 +82,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     app.state.assistant, app.state.not_ready = assistant, "starting"
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
-                           allow_headers=["Content-Type", "X-API-Key"])
+                           allow_headers=["Content-Type", "X-API-Key", "Authorization"])
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
     _handle_errors(app)
@@ -86,6 +90,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     app.include_router(routes.router)
     app.include_router(documents.router)
     app.include_router(practices.router)
+    app.include_router(openai_api.router)
     if http_mode_configured(settings):  # Slack's HTTP mode; a bad token stops start-up here, named
         from bots.slack.app import build_app
         from bots.slack.http import slack_router
@@ -109,6 +114,22 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     return app
 
 
+_OPENAI_TYPES = {401: ("invalid_request_error", "invalid_api_key"), 404: ("invalid_request_error", "model_not_found"),
+                 429: ("requests", "rate_limit_exceeded"), 500: ("server_error", None), 503: ("server_error", None)}
+
+
+def _error(request: Request, status: int, detail: str, errors: list[dict[str, Any]] | None = None,
+           headers: dict[str, str] | None = None) -> JSONResponse:
+    """``problem``'s body, or on the OpenAI-compatible routes OpenAI's ``{"error": {...}}``, which its
+    clients read (a 422 is OpenAI's 400 there)."""
+    if not request.url.path.startswith("/v1/"):
+        return problem(status, detail, errors, headers)
+    kind, code = _OPENAI_TYPES.get(status, ("invalid_request_error", None))
+    param = ".".join(errors[0]["loc"][1:]) if errors and errors[0].get("loc") else None
+    body = {"error": {"message": detail, "type": kind, "param": param or None, "code": code}}
+    return JSONResponse(body, status_code=400 if status == 422 else status, headers=headers)
+
+
 def _handle_errors(app: FastAPI) -> None:
     """Domain errors → 4xx with a readable reason; nothing reaches the client as a stack trace."""
 
@@ -117,30 +138,30 @@ def _handle_errors(app: FastAPI) -> None:
         errors = [{"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg", ""), "type": e.get("type", "")}
                   for e in exc.errors()]
         if any(e["type"] == "json_invalid" for e in errors):
-            return problem(400, "the request body is not valid JSON", errors)
+            return _error(request, 400, "the request body is not valid JSON", errors)
         unencodable = [".".join(e["loc"][1:]) for e in errors if e["type"] == "string_unicode"]
         if unencodable:  # pydantic's own check of constrained strings for lone surrogates: 400, as elsewhere
-            return problem(400, f"{', '.join(unencodable)} holds text that cannot be encoded as UTF-8", errors)
+            return _error(request, 400, f"{', '.join(unencodable)} holds text that cannot be encoded as UTF-8", errors)
         reasons = "; ".join(f"{'.'.join(e['loc'][1:]) or e['loc'][0]}: {e['msg']}" for e in errors)
-        return problem(422, reasons or "invalid request", errors)
+        return _error(request, 422, reasons or "invalid request", errors)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+        return _error(request, exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
 
     @app.exception_handler(BadQuestion)
     async def bad_question(request: Request, exc: BadQuestion) -> JSONResponse:
-        return problem(400, str(exc))
+        return _error(request, 400, str(exc))
 
     @app.exception_handler(UnknownAnswer)
     async def unknown_answer(request: Request, exc: UnknownAnswer) -> JSONResponse:
-        return problem(404, str(exc))
+        return _error(request, 404, str(exc))
 
     @app.exception_handler(IndexNotReady)
     async def not_ready(request: Request, exc: IndexNotReady) -> JSONResponse:
-        return problem(503, f"the index is not ready: {exc}")
+        return _error(request, 503, f"the index is not ready: {exc}")
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem(500, "internal error; it has been logged")
+        return _error(request, 500, "internal error; it has been logged")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader
 
+from assistant.audience import Audience, key_audience
+from assistant.errors import Unauthorized
 from assistant.feedback import FeedbackStore
 from assistant.pipeline import Assistant
 from coalition.settings import Settings
@@ -24,11 +25,23 @@ async def get_settings(request: Request) -> Settings:
     return settings
 
 
-async def get_assistant(request: Request) -> Assistant:
+async def caller_audience(request: Request, key: Annotated[str | None, Security(_api_key_header)] = None) -> Audience:
+    """Who is asking: the audience of the ``X-API-Key`` sent (``COALITION_API_KEYS``, ``COALITION_API_KEY``
+    = staff), else ``COALITION_ANONYMOUS_AUDIENCE``; 401 for a wrong key or a missing one where needed."""
+    try:
+        audience = key_audience(await get_settings(request), key)
+    except Unauthorized as exc:
+        raise HTTPException(401, f"{exc}: send X-API-Key", headers={"WWW-Authenticate": "API-Key"}) from None
+    request.state.audience = audience
+    return audience
+
+
+async def get_assistant(request: Request, audience: Annotated[Audience, Depends(caller_audience)]) -> Assistant:
+    """The assistant over what the caller's audience may see: every route reads the corpus through it."""
     assistant: Assistant | None = request.app.state.assistant
     if assistant is None:
         raise HTTPException(503, f"the index is not ready: {request.app.state.not_ready}")
-    return assistant
+    return assistant.for_audience(audience)
 
 
 async def get_store(request: Request) -> FeedbackStore:
@@ -36,16 +49,8 @@ async def get_store(request: Request) -> FeedbackStore:
     return store
 
 
-async def require_api_key(request: Request, key: Annotated[str | None, Security(_api_key_header)] = None) -> None:
-    """When COALITION_API_KEY is set, every API call must send it as ``X-API-Key``."""
-    expected = (await get_settings(request)).api_key
-    if expected is None:
-        return
-    if not key or not secrets.compare_digest(key.encode(), expected.get_secret_value().encode()):
-        raise HTTPException(401, "missing or wrong X-API-Key header", headers={"WWW-Authenticate": "API-Key"})
-
-
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 AssistantDep = Annotated[Assistant, Depends(get_assistant)]
 StoreDep = Annotated[FeedbackStore, Depends(get_store)]
-ApiKey = Depends(require_api_key)
+AudienceDep = Annotated[Audience, Depends(caller_audience)]
+ApiKey = Depends(caller_audience)

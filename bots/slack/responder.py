@@ -16,6 +16,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from assistant.audience import Audience, slack_audience
 from assistant.errors import BadQuestion, IndexNotReady
 from assistant.feedback import FeedbackStore
 from assistant.models import Answer, Citation, Turn
@@ -63,25 +64,34 @@ class Responder:
         self.seen = SeenEvents()
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="slack-answer")
 
-    def assistant(self) -> Assistant:
-        return self._assistant()
+    def assistant(self, audience: Audience = Audience.PUBLIC) -> Assistant:
+        """The assistant over what ``audience`` may see (public unless the conversation is configured)."""
+        return self._assistant().for_audience(audience)
 
-    def answer(self, question: str, history: list[Turn]) -> tuple[Answer, str]:
-        assistant = self._assistant()
+    def audience(self, channel: str | None, user: str | None, direct: bool) -> Audience:
+        """The conversation's audience: ``COALITION_SLACK_CHANNEL_AUDIENCES`` for a channel, in a direct message
+        ``COALITION_SLACK_USER_AUDIENCES`` for the user; public when not configured."""
+        return slack_audience(self.settings, channel, user, direct)
+
+    def answer(self, question: str, history: list[Turn], audience: Audience = Audience.PUBLIC) -> tuple[Answer, str]:
+        assistant = self.assistant(audience)
         future = self._pool.submit(assistant.answer, question, history)
         answer = future.result(timeout=self.settings.slack_answer_timeout)
-        return answer, self.store.record_answer(question, answer, channel="slack", history=history)
+        return answer, self.store.record_answer(question, answer, channel="slack", history=history,
+                                                audience=str(audience))
 
     def blocks(self, answer: Answer, answer_id: str, share: bool = False) -> list[dict[str, Any]]:
         return answer_blocks(answer, answer_id, self.settings.public_url, share=share)
 
     def reply(self, client: WebClient, channel: str, thread_ts: str | None, question: str,
-              history: list[Turn] | None = None, react_to: str | None = None) -> None:
-        """Answer ``question`` in ``channel`` (in the thread ``thread_ts`` when given). Never silent."""
+              history: list[Turn] | None = None, react_to: str | None = None,
+              audience: Audience = Audience.PUBLIC) -> None:
+        """Answer ``question`` in ``channel`` (in the thread ``thread_ts`` when given) from what ``audience``
+        may see. Never silent."""
         if react_to:
             self._react(client.reactions_add, channel, react_to)
         try:
-            answer, answer_id = self.answer(question, history or [])
+            answer, answer_id = self.answer(question, history or [], audience)
             client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=fallback_text(answer),
                                     blocks=self.blocks(answer, answer_id), unfurl_links=False, unfurl_media=False)
         except Exception as exc:  # noqa: BLE001 (whatever happened, the user hears about it)

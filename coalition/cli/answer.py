@@ -17,7 +17,9 @@ from coalition.cli.base import load_settings, main, parse_filters
 @click.option("--k", type=click.IntRange(1, 200), default=None, help="Candidates per retriever.")
 @click.option("--filter", "filters", multiple=True, metavar="KEY=VALUE",
               help="doc_type, country, doc_id or kind; repeatable.")
-def ask(question: str, as_json: bool, k: int | None, filters: tuple[str, ...]) -> None:
+@click.option("--audience", type=click.Choice(["public", "partner", "staff"]), default="staff", show_default=True,
+              help="Answer from the documents this audience may see.")
+def ask(question: str, as_json: bool, k: int | None, filters: tuple[str, ...], audience: str) -> None:
     """Answer QUESTION from the indexed documents, with numbered sources.
 
     \b
@@ -25,13 +27,14 @@ def ask(question: str, as_json: bool, k: int | None, filters: tuple[str, ...]) -
         coalition ask "What must a partner commit to?"
         coalition ask "projects funded by China" --filter doc_type=good_practice_guide --json
     """
+    from assistant.audience import Audience
     from assistant.errors import AssistantError, IndexNotReady
     from assistant.pipeline import Assistant
 
     parsed = parse_filters(filters)
     try:
         assistant = Assistant.from_settings(load_settings())
-        result = assistant.answer(question, filters=parsed, k=k)
+        result = assistant.answer(question, filters=parsed, k=k, audience=Audience.parse(audience))
     except (AssistantError, IndexNotReady) as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:

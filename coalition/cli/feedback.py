@@ -19,7 +19,10 @@ def feedback() -> None:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the JSONL here instead of standard output.")
 @click.option("--all", "everything", is_flag=True, help="Export every rating as JSON rows, not just gold candidates.")
-def export(out: Path | None, everything: bool) -> None:
+@click.option("--audience", type=click.Choice(["public", "partner", "staff"]), default="staff", show_default=True,
+              help="Only answers given to this audience or below (public: nothing a partner or staff member asked "
+                   "or was shown, e.g. for lines that go into the public repository).")
+def export(out: Path | None, everything: bool, audience: str) -> None:
     """Print answers rated down as gold-set lines (question, what was cited, the comment).
 
     Each line has the gold fields (id, persona, question, evidence, key_facts, should_abstain) with
@@ -28,7 +31,7 @@ def export(out: Path | None, everything: bool) -> None:
 
     \b
     Example:
-        coalition feedback export --out evals/gold/candidates.jsonl
+        coalition feedback export --audience public --out evals/gold/candidates.jsonl
     """
     from assistant.feedback import FeedbackStore, candidate_gold_lines
 
@@ -42,7 +45,8 @@ def export(out: Path | None, everything: bool) -> None:
     except DatabaseError as exc:
         raise click.ClickException(str(exc)) from None
     try:
-        rows = store.feedback()
+        levels = ("public", "partner", "staff")
+        rows = store.feedback(audiences=levels[: levels.index(audience) + 1])
     finally:
         store.close()
     lines = rows if everything else candidate_gold_lines(rows)

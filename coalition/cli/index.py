@@ -70,19 +70,20 @@ def ingest(paths: tuple[Path, ...], rebuild: bool, as_json: bool) -> None:
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
 def docs(as_json: bool) -> None:
-    """List the indexed documents with their metadata and chunk counts.
+    """List the indexed documents with their metadata, visibility (public, partner, staff) and chunk counts.
 
     \b
     Example:
         coalition docs --json
     """
-    from ingest.catalog import documents
+    from assistant.audience import catalog
     from ingest.errors import IngestError
     from ingest.paths import printable
     from ingest.store import ChunkStore
 
     try:
-        rows = documents(ChunkStore(load_settings(), create=False).all_chunks())
+        settings = load_settings()
+        rows = catalog(ChunkStore(settings, create=False).all_chunks(), settings)
     except IngestError as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:
@@ -90,7 +91,8 @@ def docs(as_json: bool) -> None:
         return
     for row in rows:
         name = printable(row["symbol"] or row["doc_type"])
-        click.echo(f"{printable(row['doc_id']):<26} {row['chunks']:>4} chunks  {name:<22} {printable(row['date']):<10} "
+        click.echo(f"{printable(row['doc_id']):<26} {row['chunks']:>4} chunks  {row['visibility']:<7}  {name:<22} "
+                   f"{printable(row['date']):<10} "
                    f"{printable(row['title'])}")
     click.echo(f"{len(rows)} documents, {sum(r['chunks'] for r in rows)} chunks")
     for row in rows:  # documents are data: a passage that instructs an assistant is reported, never answered from

@@ -51,3 +51,33 @@ def test_export_without_a_store_says_so(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setenv("COALITION_DATA_DIR", str(tmp_path / "none"))
     result = CliRunner().invoke(main, ["feedback", "export"])
     assert result.exit_code == 1 and "no feedback yet" in result.output
+
+
+def test_export_for_an_audience_leaves_out_what_others_were_told(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = FeedbackStore(tmp_path / "feedback.sqlite3")
+    public = store.record_answer("who can join?", answer("Any organisation"), "web", audience="public")
+    staff = store.record_answer("where is the Montreux retreat?", answer("In Montreux"), "slack", audience="staff")
+    store.add_feedback(public, "down")
+    store.add_feedback(staff, "down")
+    store.close()
+    monkeypatch.setenv("COALITION_DATA_DIR", str(tmp_path))
+    shown = CliRunner().invoke(main, ["feedback", "export", "--audience", "public"])
+    assert shown.exit_code == 0 and "who can join?" in shown.output and "Montreux" not in shown.output
+    assert "Montreux" in CliRunner().invoke(main, ["feedback", "export"]).output  # staff: everything, as before
+
+
+def test_a_store_from_before_audiences_counts_its_answers_as_staff(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "feedback.sqlite3"
+    old = sqlite3.connect(path)
+    old.executescript("CREATE TABLE answers (answer_id TEXT PRIMARY KEY, created REAL NOT NULL, channel TEXT NOT NULL, "
+                      "question TEXT NOT NULL, history TEXT NOT NULL, answer TEXT NOT NULL, abstained INTEGER NOT NULL, "
+                      "mode TEXT NOT NULL, citations TEXT NOT NULL);"
+                      "INSERT INTO answers VALUES ('a1', 1e10, 'web', 'q', '[]', 'a', 0, 'extractive', '[]');")
+    old.commit()
+    old.close()
+    store = FeedbackStore(path)
+    store.add_feedback("a1", "down")
+    assert store.feedback(audiences=("public",)) == [] and store.feedback()[0]["audience"] == "staff"
+    store.close()

@@ -160,6 +160,7 @@ def test_docs_work_offline_and_nothing_breaks_the_csp(browser: object, base_url:
     expect(page.locator(".swagger-ui .info .title")).to_contain_text("Coalition Assistant", timeout=15_000)
     expect(page.locator(".opblock-summary-path").first).to_be_visible()
     page.goto(base_url + "/")
+    expect(page.locator("#audience")).to_have_text("Audience: public — answers from public documents")  # no keys
     page.get_by_label("Ask a question").fill("Are there membership fees?")
     page.get_by_role("button", name="Ask", exact=True).click()
     expect(page.locator("li.answer").last.locator(".text")).to_contain_text("membership fees", timeout=15_000)

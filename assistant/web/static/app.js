@@ -241,7 +241,22 @@ box.addEventListener("keydown", (event) => {
 $("#new").addEventListener("click", () => { turns = []; thread.textContent = ""; statusLine.textContent = "New conversation."; box.focus(); });
 $("#viewer-close").addEventListener("click", closeViewer);
 document.addEventListener("keydown", (event) => { if (event.key === "Escape" && !viewer.hidden) closeViewer(); });
-$("#apikey").addEventListener("change", (event) => sessionStorage.setItem("coalition-api-key", event.target.value));
+$("#apikey").addEventListener("change", (event) => { sessionStorage.setItem("coalition-api-key", event.target.value); showAudience(); });
+
+// Which documents this caller's answers come from (public < partner < staff), from GET /audience.
+const AUDIENCE_NOTES = { public: "public documents", partner: "public and partner documents", staff: "all documents, staff-only included" };
+async function showAudience() {
+  const line = $("#audience");
+  try {
+    const response = await fetch("/audience", { headers: headers() });
+    if (!response.ok) { line.hidden = true; if (response.status === 401) await problem(response); return; }
+    const { audience } = await response.json();
+    line.textContent = `Audience: ${audience} — answers from ${AUDIENCE_NOTES[audience] || audience}`;
+    line.dataset.audience = audience;
+    line.hidden = false;
+  } catch { line.hidden = true; }
+}
+showAudience();
 
 // Deep links from Slack and elsewhere: /?doc=<doc_id>#<passage id>
 const params = new URLSearchParams(window.location.search);

@@ -7,6 +7,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
+from assistant.audience import Audience
 from bots.slack.blocks import apology_text, escape, fallback_text, practice_blocks
 from bots.slack.responder import Responder, failure_reason
 
@@ -30,11 +31,14 @@ def register(app: App, responder: Responder) -> None:
         trigger = command.get("trigger_id")
         if not question or not responder.seen.first_time(f"command:{trigger}" if trigger else None):
             return
+        channel = command.get("channel_id", "")
+        direct = command.get("channel_name") == "directmessage" or channel.startswith("D")
+        audience = responder.audience(channel, command.get("user_id"), direct)
         if question.lower().split(" ", 1)[0] == "practices":
-            _practices(question[len("practices") :].strip(), respond)
+            _practices(question[len("practices") :].strip(), respond, audience)
             return
         try:
-            answer, answer_id = responder.answer(question, [])
+            answer, answer_id = responder.answer(question, [], audience)
         except Exception as exc:  # noqa: BLE001 (never silent)
             log.error("slash command failed: %s", failure_reason(exc), exc_info=exc)
             respond(response_type="ephemeral", replace_original=True, text=apology_text(failure_reason(exc)))
@@ -43,9 +47,9 @@ def register(app: App, responder: Responder) -> None:
         respond(response_type="ephemeral", replace_original=True, text=fallback_text(answer),
                 blocks=[asked, *responder.blocks(answer, answer_id, share=True)])
 
-    def _practices(query: str, respond: Respond) -> None:
+    def _practices(query: str, respond: Respond, audience: Audience) -> None:
         try:
-            blocks = practice_blocks(responder, query)
+            blocks = practice_blocks(responder, query, audience=audience)
         except Exception as exc:  # noqa: BLE001 (never silent)
             log.error("practice search failed: %s", failure_reason(exc), exc_info=exc)
             respond(response_type="ephemeral", replace_original=True, text=apology_text(failure_reason(exc)))

@@ -27,7 +27,8 @@ def register(app: App, responder: Responder) -> None:
         history: list[Turn] = []
         if event.get("thread_ts"):
             history, _ = responder.thread_history(client, channel, event["thread_ts"], ts, context.bot_user_id)
-        responder.reply(client, channel, event.get("thread_ts") or ts, question, history, react_to=ts)
+        audience = responder.audience(channel, event.get("user"), direct=event.get("channel_type") == "im")
+        responder.reply(client, channel, event.get("thread_ts") or ts, question, history, react_to=ts, audience=audience)
 
     def on_message(body: dict[str, Any], event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         if event.get("bot_id") or event.get("subtype") or event.get("user") == context.bot_user_id:
@@ -44,7 +45,9 @@ def register(app: App, responder: Responder) -> None:
             history, bot_in_thread = responder.thread_history(client, channel, event["thread_ts"], ts, context.bot_user_id)
         if not direct and not bot_in_thread:
             return  # a thread the bot is not part of
-        responder.reply(client, channel, event.get("thread_ts"), strip_mentions(text), history, react_to=ts)
+        audience = responder.audience(channel, event.get("user"), direct)
+        responder.reply(client, channel, event.get("thread_ts"), strip_mentions(text), history, react_to=ts,
+                        audience=audience)
 
     app.event("app_mention")(ack=_ack, lazy=[on_mention])
     app.event("message")(ack=_ack, lazy=[on_message])
