@@ -22,7 +22,7 @@ from assistant.candidates import Candidate, Query
 from assistant.candidates import candidates as as_candidates
 from assistant.fitted import LinearModel
 from assistant.retrieve import VIEWS
-from assistant.text import question_terms, text_terms
+from assistant.text import GLOSSARY, question_terms, text_terms
 from ingest.keyword import passage_context
 from ingest.store import StoredChunk
 
@@ -50,7 +50,7 @@ class TermWeights:
         total = sum(self.weight(t) for t in unique)
         if not total:
             return 0.0
-        covered = (t for t in unique if t in text_terms)
+        covered = (t for t in unique if t in text_terms or any(s in text_terms for s in GLOSSARY.get(t, ())))
         return sum(self.weight(t) for t in covered) / total
 
 

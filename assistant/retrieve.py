@@ -29,6 +29,7 @@ from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 from assistant.candidates import Candidate, Query, text_node
 from assistant.errors import BadQuestion
 from assistant.spelling import Speller
+from assistant.text import expansions
 from assistant.views import (
     DenseView,
     KeywordView,
@@ -96,15 +97,16 @@ class Passages:
     def question(self, bundle: QueryBundle | str, k: int = 20, filters: dict[str, str] | None = None,
                  language: str = "en") -> Query:
         """A question ready for the views (a ``Query`` passes through). Only English questions are
-        spelling-corrected."""
+        spelling-corrected and expanded by the corpus's own words (the glossary)."""
         if isinstance(bundle, Query):
             return bundle
         query = Query.of(bundle)
         query.k, query.language = k, language
         query.filters = self.check_filters(filters)
+        query.lexical = query.query_str
         if language == "en":
             query.query_str = self.speller.fix(query.query_str)
-        query.lexical = query.query_str
+            query.lexical = " ".join([query.query_str, *expansions(query.query_str)])
         query.mask = self.trusted
         if query.filters:
             mask = np.array([all(c.metadata.get(f) == v for f, v in query.filters.items()) for c in self.chunks])

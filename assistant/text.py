@@ -54,6 +54,37 @@ def terms(text: str) -> list[str]:
     return out
 
 
+# How people ask → how the documents say it. A question term also counts as covered by these words
+# (rerank coverage, sentence choice) and they join the BM25 query. Kept short and domain-specific.
+_GLOSSARY_WORDS = {
+    "commit": "expected undertake adherence",
+    "obligation": "expected commitments",
+    "requirement": "expected commitments",
+    "require": "expected commitments",
+    "cost": "fees costs borne",
+    "fee": "fees costs",
+    "pay": "fees costs borne",
+    "price": "fees costs",
+    "charge": "fees costs",
+    "gb": "governing body",  # how ILO staff write them
+    "dg": "director-general",
+    "ilc": "international labour conference",
+    "term": "serve period",
+    "rank": "benchmarking index",
+    "fund": "support contribution",
+    "subscription": "fees costs",
+    "sit": "composed members",
+    "compose": "composed members",
+    "eligible": "include partners",
+    "allowed": "include partners",
+    "report": "document share progress",
+    "launch": "initiative established",
+}
+GLOSSARY: dict[str, tuple[str, ...]] = {
+    stem(key): tuple(dict.fromkeys(stem(w) for w in value.split())) for key, value in _GLOSSARY_WORDS.items()
+}
+
+
 _OBLIGATION = re.compile(r"\b(must|have to|has to|need to|needs to|required to|obliged to|obligations?|requirements?)\b",
                          re.IGNORECASE)
 _WH_WHAT = re.compile(r"\W*(what|which)\b", re.IGNORECASE)
@@ -114,6 +145,16 @@ def answer_type_terms(question: str) -> list[str]:
 def text_terms(text: str) -> set[str]:
     """A passage's or sentence's terms, with the answer-type pseudo-terms it can satisfy."""
     return set(terms(text)) | {term for term, _, holds in _ANSWER_TYPES if holds.search(text)}
+
+
+def expansions(text: str) -> list[str]:
+    """Document words for the question's terms ('commit' → expected, undertake, adherence)."""
+    out: list[str] = []
+    for term in terms(text):
+        for word in _GLOSSARY_WORDS.get(next((k for k in _GLOSSARY_WORDS if stem(k) == term), ""), "").split():
+            if word not in out:
+                out.append(word)
+    return out
 
 
 FOLLOW_UP_WORDS = 9
