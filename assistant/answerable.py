@@ -9,13 +9,19 @@ asks about a year after the documents' dates, and whether the kind of thing aske
 number, a procedure, a frequency) is in it. No named-entity or translation model ships offline: these
 are read from the text. The operating point was chosen on cross-validated dev predictions so that at
 most 5 % of answerable questions are declined.
+
+With an LLM judge (``COALITION_LLM_JUDGE``, ``assistant/judge.py``) its yes-probability is one more
+feature, ``llm_yes``, and a model fitted with it (``fitted/answerable_llm.json``) decides whenever the
+judge answered; the plain model decides when it did not.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from assistant.fitted import LinearModel
+from assistant.judge import AnswerJudge
 from assistant.rerank import TermWeights
 from assistant.retrieve import VIEWS, Candidate
 from assistant.text import answer_type_terms, question_terms, text_terms, words
@@ -40,11 +46,30 @@ def named_things(question: str) -> list[str]:
     return [f for f in found if f]
 
 
-class Answerability:
-    """Example: ``Answerability(model, weights, corpus_texts).probability(question, ranked)`` → 0.93."""
+JUDGED_FEATURES = (*ANSWERABLE_FEATURES, "llm_yes")
 
-    def __init__(self, model: LinearModel, weights: TermWeights, corpus_texts: list[str]) -> None:
+
+@dataclass
+class Verdict:
+    """The decision on one question: the probability, whether it clears the operating point of the model
+    that decided, that model's near-miss point, and the LLM judge's yes-probability when it was used."""
+
+    probability: float
+    answerable: bool
+    near_miss: float
+    llm_yes: float | None = None
+
+
+class Answerability:
+    """Example: ``Answerability(model, weights, corpus_texts).decide(question, ranked)`` → Verdict(0.93, True, …)."""
+
+    def __init__(self, model: LinearModel, weights: TermWeights, corpus_texts: list[str],
+                 judge: AnswerJudge | None = None, judged_model: LinearModel | None = None) -> None:
+        if (judge is None) != (judged_model is None):
+            raise ValueError("an LLM judge needs the model fitted with its feature (fitted/answerable_llm.json)")
         self.model = model
+        self.judge = judge
+        self.judged_model = judged_model
         self.weights = weights
         self.vocabulary = {w for text in corpus_texts for w in words(text)}
         years = [int(y.group(0)) for text in corpus_texts for y in _YEAR.finditer(text)]
@@ -97,7 +122,18 @@ class Answerability:
         return x
 
     def probability(self, question: str, ranked: list[Candidate], language: str = "en") -> float:
+        """The plain model's probability (no LLM judge)."""
         return self.model.probability(self.features(question, ranked, language))
+
+    def decide(self, question: str, ranked: list[Candidate], language: str = "en") -> Verdict:
+        x = self.features(question, ranked, language)
+        model, judged = self.model, None
+        if self.judge is not None and self.judged_model is not None:
+            judged = self.judge.probability(question, ranked)
+            if judged is not None:  # the feature is used only when present
+                x["llm_yes"], model = judged, self.judged_model
+        p = model.probability(x)
+        return Verdict(p, p >= model.threshold, model.extra.get("near_miss", 1.0), judged)
 
     def answerable(self, probability: float) -> bool:
         return probability >= self.model.threshold

@@ -17,12 +17,13 @@ from typing import Any
 import numpy as np
 
 from assistant import language as lang
-from assistant.answerable import ANSWERABLE_FEATURES, Answerability
+from assistant.answerable import ANSWERABLE_FEATURES, JUDGED_FEATURES, Answerability
 from assistant.cite import citation_for, cite, display_locator
 from assistant.compose import ExtractiveComposer, split_parts
 from assistant.errors import BadQuestion
 from assistant.fitted import LinearModel
 from assistant.generate import OpenAIGenerator
+from assistant.judge import AnswerJudge, judge_llm
 from assistant.models import Answer, Citation, Turn
 from assistant.practices import PracticeFinder, practice_request
 from assistant.rerank import CANDIDATE_FEATURES, CrossEncoderReranker, LearnedReranker, Reranker, TermWeights
@@ -109,8 +110,11 @@ class Assistant:
         practices = PracticeFinder.load(settings, retriever.embedder)
         close = reranker.model.extra.get("close", 1.0) if isinstance(reranker, LearnedReranker) else 1.0
         composer = ExtractiveComposer(weights, settings.max_answer_words, parts=split_parts(index.chunks), close=close)
+        judge, judged = None, None
+        if settings.llm_judge:  # Settings guarantees llm_url
+            judge, judged = AnswerJudge(judge_llm(settings)), load("answerable_llm", JUDGED_FEATURES)
         answerability = Answerability(load("answerable", ANSWERABLE_FEATURES), weights,
-                                      [f"{c.metadata.get('title', '')} {c.text}" for c in index.chunks])
+                                      [f"{c.metadata.get('title', '')} {c.text}" for c in index.chunks], judge, judged)
         return cls(settings, retriever, reranker, composer, answerability, generator, practices)
 
     @property
@@ -156,9 +160,10 @@ class Assistant:
                 return listed
 
         unknown = self._unknown_countries(q.cleaned)
-        probability = self.answerability.probability(q.query, ranked, q.language)
-        if unknown or not self.answerability.answerable(probability) or (q.injected and not terms(q.cleaned)):
-            result = self._decline(q, unknown, probability)
+        verdict = self.answerability.decide(q.query, ranked, q.language)
+        probability = verdict.probability
+        if unknown or not verdict.answerable or (q.injected and not terms(q.cleaned)):
+            result = self._decline(q, unknown, probability, verdict.near_miss)
             timings["total"] = _ms(started)
             result.timings_ms = timings
             return result, ranked
@@ -183,10 +188,9 @@ class Assistant:
         result.timings_ms = timings
         return result, ranked
 
-    def _decline(self, q: Prepared, unknown: list[str], probability: float) -> Answer:
+    def _decline(self, q: Prepared, unknown: list[str], probability: float, near: float) -> Answer:
         """'The documents don't say'. When the best passage is close to the question (the topic is covered,
         the fact asked is not), the reply also quotes what they do say and cites it: a near-miss reply."""
-        near = self.answerability.model.extra.get("near_miss", 1.0)
         if q.ranked and not unknown and not q.injected and probability >= near:
             best = self.composer.select(q.query, q.ranked[:1])[:1]
             text, citations = cite(best)

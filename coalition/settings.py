@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -52,7 +52,10 @@ class Settings(BaseSettings):
     llm_url: str | None = Field(None, description="OpenAI-compatible server (…/v1) for generative mode")
     llm_model: str = Field("", description="Model name to ask the LLM server for")
     llm_api_key: str | None = Field(None, description="Bearer token for the LLM server, if it needs one")
-    llm_timeout: float = Field(20.0, gt=0)
+    llm_timeout: float = Field(20.0, gt=0, description="Seconds to wait for the LLM before answering extractively")
+    llm_context_window: int = Field(4096, ge=512, description="The LLM's context window in tokens")
+    llm_judge: bool = Field(False, description="Also ask the LLM whether the best passages answer the question: "
+                                                "its yes-probability is one more answerability feature")
 
     # web service (`coalition serve`)
     host: str = Field("127.0.0.1", description="Address `coalition serve` binds")
@@ -87,6 +90,12 @@ class Settings(BaseSettings):
             name = f"COALITION_{str(info.field_name).upper()}"
             raise ValueError(f"{name} must start with http:// or https://, got {value!r}")
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _judge_needs_llm(self) -> Settings:
+        if self.llm_judge and not self.llm_url:
+            raise ValueError("COALITION_LLM_JUDGE needs COALITION_LLM_URL (the LLM that judges)")
+        return self
 
     @property
     def index_root(self) -> Path:
