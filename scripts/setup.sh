@@ -3,7 +3,8 @@
 # pyproject.toml/constraints.txt does nothing. torch is installed first, pinned to the CPU wheel, and
 # stays a pip constraint so nothing later pulls a CUDA build.
 #   scripts/setup.sh           the Python environment (make run)
-#   scripts/setup.sh --browser also Debian's chromium for the browser tests (make test)
+#   scripts/setup.sh --browser also Debian's chromium for the browser tests and a real LLM server (llama.cpp
+#                              with SmolLM2-135M) for the generative-mode tests (make test)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
@@ -15,6 +16,9 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/pip install -q -c constraints.txt -e ".[dev]"
   rm -f .venv/.installed-*
   touch "$stamp"
+fi
+if [ "${1:-}" = "--browser" ]; then
+  scripts/setup_llm.sh  # the real LLM server of the generative-mode tests (make test only)
 fi
 if [ "${1:-}" = "--browser" ] && [ -z "${COALITION_CHROMIUM:-}" ] && ! command -v chromium >/dev/null; then
   # Playwright's own browser download can't be reached here; Debian's package can.
