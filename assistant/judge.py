@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 JUDGE_SYSTEM = ("You decide whether the numbered passages contain the answer to the question. "
                 "Reply with one word: yes or no.")
-PASSAGES = 3  # the judge reads the best three: the passages an answer would be composed from
+PASSAGES = 1  # the best passage, which the other features describe too; each more one costs ~1 s a question on 2 cores
 
 
 def judge_llm(settings: Settings) -> LLM:

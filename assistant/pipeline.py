@@ -17,11 +17,11 @@ from typing import Any
 import numpy as np
 
 from assistant import language as lang
-from assistant.answerable import ANSWERABLE_FEATURES, JUDGED_FEATURES, Answerability
+from assistant.answerable import ANSWERABLE_FEATURES, Answerability
 from assistant.cite import citation_for, cite, display_locator
 from assistant.compose import ExtractiveComposer, split_parts
 from assistant.errors import BadQuestion
-from assistant.fitted import LinearModel
+from assistant.fitted import FITTED_DIR, LinearModel
 from assistant.generate import OpenAIGenerator
 from assistant.judge import AnswerJudge, judge_llm
 from assistant.models import Answer, Citation, Turn
@@ -112,7 +112,10 @@ class Assistant:
         composer = ExtractiveComposer(weights, settings.max_answer_words, parts=split_parts(index.chunks), close=close)
         judge, judged = None, None
         if settings.llm_judge:  # Settings guarantees llm_url
-            judge, judged = AnswerJudge(judge_llm(settings)), load("answerable_llm", JUDGED_FEATURES)
+            if not (FITTED_DIR / "answerable_llm.json").exists():
+                raise ValueError("COALITION_LLM_JUDGE needs assistant/fitted/answerable_llm.json: fit it with "
+                                 "`python -m evals.fit --llm-judge` against that LLM")
+            judge, judged = AnswerJudge(judge_llm(settings)), LinearModel.load("answerable_llm")
         answerability = Answerability(load("answerable", ANSWERABLE_FEATURES), weights,
                                       [f"{c.metadata.get('title', '')} {c.text}" for c in index.chunks], judge, judged)
         return cls(settings, retriever, reranker, composer, answerability, generator, practices)

@@ -8,12 +8,17 @@ only for what a real server cannot be made to do on demand: a 500 and a timeout.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterator
 
 import pytest
+from llama_index.core.base.llms.types import LogProb
 
+from assistant.answerable import JUDGED_FEATURES, Answerability
+from assistant.fitted import LinearModel
 from assistant.generate import OpenAIGenerator, check
+from assistant.judge import AnswerJudge, judge_llm, yes_share
 from assistant.models import Answer
 from assistant.pipeline import Assistant
 from assistant.retrieve import Candidate
@@ -110,7 +115,8 @@ def test_the_llm_is_a_llama_index_llm_without_retries() -> None:
 
 @pytest.fixture
 def fake() -> Iterator[FakeLLM]:
-    with FakeLLM([]) as server:
+    server = FakeLLM([])
+    with server:
         yield server
 
 
@@ -128,3 +134,48 @@ def test_timeout_falls_back_quickly(assistant: Assistant, fake: FakeLLM) -> None
     answer = generative(assistant, fake.url + "/v1", llm_timeout=0.5).answer(FEES)
     assert answer.mode == "extractive-fallback" and "membership fees" in answer.answer
     assert time.perf_counter() - started < 2.5 and len(fake.calls) == 1
+
+
+# the LLM answerability judge: its feature is used only when present
+
+class FixedJudge(AnswerJudge):
+    """Answers ``p`` without a server (``None``: as when the server could not say)."""
+
+    def __init__(self, p: float | None) -> None:
+        self.p = p
+
+    def probability(self, question: str, ranked: list[Candidate]) -> float | None:
+        return self.p
+
+
+def judged(assistant: Assistant, judge: AnswerJudge) -> Answerability:
+    plain = assistant.answerability
+    n = len(JUDGED_FEATURES)
+    model = LinearModel(name="answerable_llm", features=list(JUDGED_FEATURES), coef=[0.0] * (n - 1) + [10.0],
+                        intercept=0.0, mean=[0.0] * (n - 1) + [0.5], scale=[1.0] * n, threshold=0.5)
+    out = Answerability(plain.model, plain.weights, [], judge, model)
+    out.vocabulary, out.last_year = plain.vocabulary, plain.last_year  # the corpus's, as the plain model's
+    return out
+
+
+def test_the_judge_decides_only_when_it_answered(assistant: Assistant, fees: tuple[list[Candidate], Answer]) -> None:
+    ranked = fees[0]
+    plain = assistant.answerability.decide(FEES, ranked)
+    assert plain.answerable and plain.llm_yes is None
+    assert not judged(assistant, FixedJudge(0.1)).decide(FEES, ranked).answerable  # the judged model said no
+    assert judged(assistant, FixedJudge(0.9)).decide(FEES, ranked).llm_yes == 0.9
+    silent = judged(assistant, FixedJudge(None)).decide(FEES, ranked)
+    assert (silent.probability, silent.answerable) == (plain.probability, plain.answerable)
+
+
+def test_an_unreachable_judge_says_nothing(fees: tuple[list[Candidate], Answer]) -> None:
+    judge = AnswerJudge(judge_llm(Settings(llm_url="http://127.0.0.1:9/v1", llm_timeout=2)))
+    assert judge.probability(FEES, fees[0]) is None
+
+
+def test_judge_settings_are_checked() -> None:
+    with pytest.raises(ValueError, match="COALITION_LLM_JUDGE needs COALITION_LLM_URL"):
+        Settings(llm_judge=True)
+    assert yes_share([LogProb(token=" Yes", logprob=math.log(0.3)), LogProb(token="no", logprob=math.log(0.1)),
+                      LogProb(token="The", logprob=math.log(0.5))]) == pytest.approx(0.75)
+    assert yes_share([LogProb(token="The", logprob=0.0)]) is None
