@@ -9,11 +9,16 @@ asks about a year after the documents' dates, and whether the kind of thing aske
 number, a procedure, a frequency) is in it. No named-entity or translation model ships offline: these
 are read from the text. The operating point was chosen on cross-validated dev predictions so that at
 most 5 % of answerable questions are declined.
+
+With an LLM judge (``COALITION_LLM_JUDGE``, ``assistant/judge.py``) its yes-probability is one more
+feature, ``llm_yes``, and a model fitted with it (``fitted/answerable_llm.json``) decides whenever the
+judge answered; the plain model decides when it did not.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from llama_index.core.bridge.pydantic import PrivateAttr
@@ -22,6 +27,7 @@ from llama_index.core.schema import NodeWithScore, QueryBundle
 
 from assistant.candidates import Candidate, Query, candidates
 from assistant.fitted import LinearModel
+from assistant.judge import AnswerJudge
 from assistant.rerank import TermWeights
 from assistant.retrieve import VIEWS
 from assistant.text import answer_type_terms, question_terms, text_terms, words
@@ -46,6 +52,20 @@ def named_things(question: str) -> list[str]:
     return [f for f in found if f]
 
 
+JUDGED_FEATURES = (*ANSWERABLE_FEATURES, "llm_yes")
+
+
+@dataclass
+class Verdict:
+    """The decision on one question: the probability, whether it clears the operating point of the model
+    that decided, that model's near-miss point, and the LLM judge's yes-probability when it was used."""
+
+    probability: float
+    answerable: bool
+    near_miss: float
+    llm_yes: float | None = None
+
+
 class Answerability(BaseNodePostprocessor):
     """A LlamaIndex postprocessor that judges the ranked passages and writes the probability on the
     question (``Query.answerable``); the synthesizer answers or declines by it. The passages pass unchanged.
@@ -54,11 +74,16 @@ class Answerability(BaseNodePostprocessor):
 
     model: Any  # LinearModel
     weights: Any  # TermWeights
+    judge: Any = None  # AnswerJudge: an LLM's yes-probability, one more feature when it answers
+    judged_model: Any = None  # LinearModel fitted with that feature (fitted/answerable_llm.json)
     _vocabulary: set[str] = PrivateAttr(default_factory=set)
     _last_year: int = PrivateAttr(0)
 
-    def __init__(self, model: LinearModel, weights: TermWeights, corpus_texts: list[str]) -> None:
-        super().__init__(model=model, weights=weights)
+    def __init__(self, model: LinearModel, weights: TermWeights, corpus_texts: list[str],
+                 judge: AnswerJudge | None = None, judged_model: LinearModel | None = None) -> None:
+        if (judge is None) != (judged_model is None):
+            raise ValueError("an LLM judge needs the model fitted with its feature (fitted/answerable_llm.json)")
+        super().__init__(model=model, weights=weights, judge=judge, judged_model=judged_model)
         self._vocabulary = {w for text in corpus_texts for w in words(text)}
         years = [int(y.group(0)) for text in corpus_texts for y in _YEAR.finditer(text)]
         self._last_year = max(years, default=0)
@@ -77,7 +102,8 @@ class Answerability(BaseNodePostprocessor):
 
     def _postprocess_nodes(self, nodes: list[NodeWithScore], query_bundle: QueryBundle | None = None) -> list[NodeWithScore]:
         query = Query.of(query_bundle or "")
-        query.answerable = self.probability(query.query_str, candidates(nodes), query.language)
+        query.verdict = self.decide(query.query_str, candidates(nodes), query.language)
+        query.answerable = query.verdict.probability
         return nodes
 
     def features(self, question: str, ranked: list[Candidate], language: str = "en") -> dict[str, float]:
@@ -127,7 +153,18 @@ class Answerability(BaseNodePostprocessor):
         return x
 
     def probability(self, question: str, ranked: list[Candidate], language: str = "en") -> float:
+        """The plain model's probability (no LLM judge)."""
         return self.model.probability(self.features(question, ranked, language))
+
+    def decide(self, question: str, ranked: list[Candidate], language: str = "en") -> Verdict:
+        x = self.features(question, ranked, language)
+        model, judged = self.model, None
+        if self.judge is not None and self.judged_model is not None:
+            judged = self.judge.probability(question, ranked)
+            if judged is not None:  # the feature is used only when present
+                x["llm_yes"], model = judged, self.judged_model
+        p = model.probability(x)
+        return Verdict(p, p >= model.threshold, model.extra.get("near_miss", 1.0), judged)
 
     def answerable(self, probability: float) -> bool:
         return probability >= self.model.threshold

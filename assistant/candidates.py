@@ -70,6 +70,7 @@ class Query(QueryBundle):
     vector: np.ndarray | None = None  # its MiniLM embedding, once computed
     sentence_sims: np.ndarray | None = None  # every stored sentence's cosine with it
     answerable: float | None = None  # the answerability model's probability, once judged
+    verdict: Any = None  # the answerability postprocessor's Verdict (probability, decision, near-miss point)
     unknown_countries: list[str] = field(default_factory=list)
     injected: bool = False  # it held instruction-like phrases (removed)
 

@@ -1,5 +1,6 @@
-"""Optional generative mode: an OpenAI-compatible LLM rewrites the answer over the numbered passages,
-and every sentence it writes is checked before anyone sees it.
+"""Optional generative mode: an LLM (a LlamaIndex ``LLM``; ``OpenAILike`` for any OpenAI-compatible
+server: llama.cpp, vLLM, Ollama, OpenAI itself) rewrites the answer over the numbered passages, and every
+sentence it writes is checked before anyone sees it.
 
 A sentence is kept only when it carries ``[n]`` markers, every marker names a passage it was given,
 and the cited passages support it: most of its content words, and every number in it, appear in
@@ -11,6 +12,7 @@ Example::
 
     generator = OpenAIGenerator(Settings(llm_url="http://127.0.0.1:8080/v1", llm_model="qwen"))
     answer = generator.improve(question, ranked[:5], extractive_answer)
+    OpenAIGenerator(settings, llm=Ollama(model="llama3"))   # any other LlamaIndex LLM plugs in the same way
 """
 
 from __future__ import annotations
@@ -18,8 +20,12 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
+import openai
+from llama_index.core.llms import LLM, ChatMessage, MessageRole
+from llama_index.llms.openai_like import OpenAILike
 
 from assistant.cite import citation_for
 from assistant.models import Answer, Citation
@@ -52,17 +58,45 @@ class Checked:
     dropped: list[tuple[str, str]]
 
 
-class OpenAIGenerator:
-    """Talks to ``{llm_url}/chat/completions``; the API key travels only in the Authorization header."""
+def openai_like(settings: Settings, **kw: Any) -> OpenAILike:
+    """The LlamaIndex LLM for ``COALITION_LLM_URL``. No retries: a dead server must cost one timeout, not
+    four (the OpenAI client's default), before the extractive answer goes out. The key travels only in
+    the Authorization header; a server without one gets a placeholder (the client insists on a key)."""
+    if not settings.llm_url:
+        raise ValueError("generative mode needs COALITION_LLM_URL")
+    options: dict[str, Any] = {"temperature": 0.0, "max_tokens": 2 * settings.max_answer_words + 100} | kw
+    return OpenAILike(model=settings.llm_model or "default", api_base=settings.llm_url,
+                      api_key=settings.llm_api_key or "no-key", timeout=settings.llm_timeout, max_retries=0,
+                      is_chat_model=True, context_window=settings.llm_context_window, **options)
 
-    def __init__(self, settings: Settings, transport: httpx.BaseTransport | None = None) -> None:
-        if not settings.llm_url:
-            raise ValueError("generative mode needs COALITION_LLM_URL")
-        headers = {"Authorization": f"Bearer {settings.llm_api_key}"} if settings.llm_api_key else {}
-        self.model = settings.llm_model
-        self.max_words = settings.max_answer_words
-        self.client = httpx.Client(base_url=settings.llm_url, headers=headers, timeout=settings.llm_timeout,
-                                   transport=transport)
+
+def chat(llm: LLM, messages: list[ChatMessage], **kw: Any) -> Any:
+    """``llm.chat(messages)`` with the client's failures as one ``GenerationError``."""
+    try:
+        return llm.chat(messages, **kw)
+    except openai.APITimeoutError as exc:
+        raise GenerationError(f"timed out after {getattr(llm, 'timeout', '?')}s") from exc
+    except openai.APIStatusError as exc:
+        raise GenerationError(f"server answered {exc.status_code}") from exc
+    except (openai.APIError, httpx.HTTPError) as exc:
+        raise GenerationError(f"{type(exc).__name__}: {exc}") from exc
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+        raise GenerationError(f"unexpected reply shape ({type(exc).__name__})") from exc
+
+
+def numbered(passages: list[Candidate]) -> str:
+    """``[1] <label> <locator>\\n<text>`` per passage; markers inside the text are made inert."""
+    return "\n\n".join(
+        f"[{i}] {c.chunk.metadata.get('label', '')} {c.chunk.metadata.get('locator', '')}\n{inert_markers(c.chunk.text)}"
+        for i, c in enumerate(passages, 1)
+    )
+
+
+class OpenAIGenerator:
+    """Writes the answer with ``llm`` (by default ``openai_like(settings)``) and keeps only what checks out."""
+
+    def __init__(self, settings: Settings, llm: LLM | None = None) -> None:
+        self.llm = llm or openai_like(settings)
 
     def improve(self, question: str, passages: list[Candidate], extractive: Answer) -> Answer:
         try:
@@ -70,6 +104,10 @@ class OpenAIGenerator:
         except GenerationError as exc:
             log.warning("LLM unavailable, answering extractively: %s", exc)
             return extractive.model_copy(update={"mode": "extractive-fallback"})
+        return self.verify(reply, passages, extractive)
+
+    def verify(self, reply: str, passages: list[Candidate], extractive: Answer) -> Answer:
+        """The checked answer from ``reply``, or ``extractive`` (marked as a fallback) when nothing survives."""
         checked = check(reply, passages)
         for sentence, why in checked.dropped:
             log.info("dropped generated sentence (%s): %r", why, sentence[:200])
@@ -78,38 +116,21 @@ class OpenAIGenerator:
             return extractive.model_copy(update={"mode": "extractive-fallback"})
         return assemble(checked.kept, passages, extractive)
 
+    @staticmethod
+    def messages(question: str, passages: list[Candidate]) -> list[ChatMessage]:
+        return [ChatMessage(role=MessageRole.SYSTEM, content=SYSTEM),
+                ChatMessage(role=MessageRole.USER, content=f"Passages:\n\n{numbered(passages)}\n\nQuestion: {question}")]
+
     def complete(self, question: str, passages: list[Candidate]) -> str:
-        numbered = "\n\n".join(
-            f"[{i}] {c.chunk.metadata.get('label', '')} {c.chunk.metadata.get('locator', '')}\n{inert_markers(c.chunk.text)}"
-            for i, c in enumerate(passages, 1)
-        )
-        body = {
-            "model": self.model,
-            "temperature": 0,
-            "max_tokens": 2 * self.max_words + 100,
-            "messages": [
-                {"role": "system", "content": SYSTEM},
-                {"role": "user", "content": f"Passages:\n\n{numbered}\n\nQuestion: {question}"},
-            ],
-        }
-        try:
-            response = self.client.post("/chat/completions", json=body)
-            response.raise_for_status()
-            content = response.json()["choices"][0]["message"]["content"]
-        except httpx.TimeoutException as exc:
-            raise GenerationError(f"timed out after {self.client.timeout.read}s") from exc
-        except httpx.HTTPStatusError as exc:
-            raise GenerationError(f"server answered {exc.response.status_code}") from exc
-        except httpx.HTTPError as exc:
-            raise GenerationError(f"{type(exc).__name__}: {exc}") from exc
-        except (ValueError, KeyError, IndexError, TypeError) as exc:
-            raise GenerationError(f"unexpected reply shape ({type(exc).__name__})") from exc
+        content = chat(self.llm, self.messages(question, passages)).message.content
         if not isinstance(content, str) or not content.strip():
             raise GenerationError("empty reply")
         return content
 
     def close(self) -> None:
-        self.client.close()
+        client = getattr(self.llm, "_client", None)
+        if client is not None:
+            client.close()
 
 
 def check(reply: str, passages: list[Candidate]) -> Checked:

@@ -29,8 +29,9 @@ from assistant.audience import Audience, AudienceViews, default_visibility
 from assistant.candidates import Candidate, Query, candidates
 from assistant.compose import ExtractiveComposer, split_parts
 from assistant.errors import BadQuestion
-from assistant.fitted import LinearModel
+from assistant.fitted import FITTED_DIR, LinearModel
 from assistant.generate import OpenAIGenerator
+from assistant.judge import AnswerJudge, judge_llm
 from assistant.models import Answer, Turn
 from assistant.practices import PracticeFinder
 from assistant.rerank import CANDIDATE_FEATURES, LearnedReranker, TermWeights, cross_encoder, rerank
@@ -146,8 +147,14 @@ class Assistant:
         practices = PracticeFinder.load(settings, retriever.embedder)
         close = learned.model.extra.get("close", 1.0)
         composer = ExtractiveComposer(weights, settings.max_answer_words, parts=split_parts(index.chunks), close=close)
+        judge, judged = None, None
+        if settings.llm_judge:  # Settings guarantees llm_url
+            if not (FITTED_DIR / "answerable_llm.json").exists():
+                raise ValueError("COALITION_LLM_JUDGE needs assistant/fitted/answerable_llm.json: fit it with "
+                                 "`python -m evals.fit --llm-judge` against that LLM")
+            judge, judged = AnswerJudge(judge_llm(settings)), LinearModel.load("answerable_llm")
         answerability = Answerability(load("answerable", ANSWERABLE_FEATURES), weights,
-                                      [f"{c.metadata.get('title', '')} {c.text}" for c in index.chunks])
+                                      [f"{c.metadata.get('title', '')} {c.text}" for c in index.chunks], judge, judged)
         return cls(settings, retriever, reranker, composer, answerability, generator, practices)
 
     @property

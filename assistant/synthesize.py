@@ -59,14 +59,15 @@ class CitedSynthesizer(BaseSynthesizer):
         q = Query.of(query)
         ranked = candidates(nodes)
         timings: dict[str, float] = {}
-        probability = q.answerable
-        if probability is None:  # the engine's postprocessors did not run (no passage retrieved)
-            probability = self.answerability.probability(q.query_str, ranked, q.language)
+        verdict = q.verdict
+        if verdict is None:  # the engine's postprocessors did not run (no passage retrieved)
+            verdict = self.answerability.decide(q.query_str, ranked, q.language)
+        probability = verdict.probability
         cleaned = q.cleaned or q.query_str
         follow_up = q.query_str != cleaned  # retrieved with the question before it too
         focus = cleaned if terms(cleaned) and follow_up else q.query_str
-        if q.unknown_countries or not self.answerability.answerable(probability) or (q.injected and not terms(cleaned)):
-            answer = self.decline(q, ranked, probability)
+        if q.unknown_countries or not verdict.answerable or (q.injected and not terms(cleaned)):
+            answer = self.decline(q, ranked, probability, verdict.near_miss)
         else:
             t = time.perf_counter()
             snippets = self.composer.select(focus, ranked)
@@ -89,10 +90,9 @@ class CitedSynthesizer(BaseSynthesizer):
         return Response(response=answer.answer, source_nodes=[c for c in ranked if c.chunk.id in cited],
                         metadata={"answer": answer})
 
-    def decline(self, q: Query, ranked: list[Candidate], probability: float) -> Answer:
+    def decline(self, q: Query, ranked: list[Candidate], probability: float, near: float) -> Answer:
         """'The documents don't say'. When the best passage is close to the question (the topic is covered,
         the fact asked is not), the reply also quotes what they do say and cites it: a near-miss reply."""
-        near = self.answerability.model.extra.get("near_miss", 1.0)
         if ranked and not q.unknown_countries and not q.injected and probability >= near:
             best = self.composer.select(q.query_str, ranked[:1])[:1]
             text, citations = cite(best)

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -65,7 +65,10 @@ class Settings(BaseSettings):
     llm_url: str | None = Field(None, description="OpenAI-compatible server (…/v1) for generative mode")
     llm_model: str = Field("", description="Model name to ask the LLM server for")
     llm_api_key: str | None = Field(None, description="Bearer token for the LLM server, if it needs one")
-    llm_timeout: float = Field(20.0, gt=0)
+    llm_timeout: float = Field(20.0, gt=0, description="Seconds to wait for the LLM before answering extractively")
+    llm_context_window: int = Field(4096, ge=512, description="The LLM's context window in tokens")
+    llm_judge: bool = Field(False, description="Also ask the LLM whether the best passages answer the question: "
+                                                "its yes-probability is one more answerability feature")
 
     # web service (`coalition serve`)
     host: str = Field("127.0.0.1", description="Address `coalition serve` binds")
@@ -149,6 +152,11 @@ class Settings(BaseSettings):
     @property
     def keys_configured(self) -> bool:
         return self.api_key is not None or self.api_keys is not None
+    @model_validator(mode="after")
+    def _judge_needs_llm(self) -> Settings:
+        if self.llm_judge and not self.llm_url:
+            raise ValueError("COALITION_LLM_JUDGE needs COALITION_LLM_URL (the LLM that judges)")
+        return self
 
     @property
     def index_root(self) -> Path:

@@ -23,12 +23,13 @@ import argparse
 import hashlib
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from assistant.answerable import ANSWERABLE_FEATURES
+from assistant.answerable import ANSWERABLE_FEATURES, JUDGED_FEATURES
 from assistant.fitted import LinearModel
+from assistant.judge import AnswerJudge, judge_llm
 from assistant.pipeline import Assistant
 from assistant.rerank import CANDIDATE_FEATURES, HybridReranker, LearnedReranker
 from assistant.retrieve import Candidate
@@ -49,6 +50,7 @@ class Sample:
     candidates: list[Candidate]
     x: np.ndarray  # candidates × CANDIDATE_FEATURES
     y: np.ndarray  # does the candidate hold evidence
+    ranked: list[Candidate] = field(default_factory=list)  # by the out-of-fold ranker (answerability_rows)
 
 
 def collect(assistant: Assistant, questions: Sequence[GoldQuestion]) -> list[Sample]:
@@ -162,13 +164,14 @@ def answerability_rows(assistant: Assistant, dev: list[Sample], oof: list[np.nda
     for s, scores in zip(dev, oof, strict=True):
         for cand, score in zip(s.candidates, scores, strict=True):
             cand.score = float(1 / (1 + np.exp(-score)))  # the reranker's probability
-        ranked = sorted(s.candidates, key=lambda c: -c.score)
+        ranked = s.ranked = sorted(s.candidates, key=lambda c: -c.score)
         x = assistant.answerability.features(s.query, ranked, s.language)
         rows.append([x.get(f, 0.0) for f in ANSWERABLE_FEATURES])
     return np.array(rows)
 
 
-def fit_answerable(dev: list[Sample], x: np.ndarray, folds: list[int]) -> LinearModel:
+def fit_answerable(dev: list[Sample], x: np.ndarray, folds: list[int], name: str = "answerable",
+                   features: Sequence[str] = ANSWERABLE_FEATURES) -> LinearModel:
     y = np.array([not s.question.should_abstain for s in dev])
     best: tuple[float, float, np.ndarray] | None = None
     report: dict[str, object] = {}
@@ -176,7 +179,7 @@ def fit_answerable(dev: list[Sample], x: np.ndarray, folds: list[int]) -> Linear
         oof = np.zeros(len(dev))
         for fold in range(FOLDS):
             train = np.array([f != fold for f in folds])
-            model = _fit_lr(x[train], y[train], c, "answerable", ANSWERABLE_FEATURES)
+            model = _fit_lr(x[train], y[train], c, name, features)
             oof[~train] = 1 / (1 + np.exp(-_scores(model, x[~train])))
         threshold = _threshold(oof, y)
         declined = float(np.mean(oof[~y] < threshold)) if (~y).any() else 0.0
@@ -185,7 +188,7 @@ def fit_answerable(dev: list[Sample], x: np.ndarray, folds: list[int]) -> Linear
             best = (declined, c, oof)
     assert best is not None
     _, c, oof = best
-    model = _fit_lr(x, y, c, "answerable", ANSWERABLE_FEATURES)
+    model = _fit_lr(x, y, c, name, features)
     model.threshold = _threshold(oof, y)
     kinds = [s.question.question_kind for s in dev]
     model.extra = {"near_miss": _near_point(oof, kinds, model.threshold)}
@@ -216,13 +219,43 @@ def _near_point(p: np.ndarray, kinds: list[str], threshold: float) -> float:
     return float(point)
 
 
+def fit_judged(dev: list[Sample], x: np.ndarray, folds: list[int], plain: LinearModel,
+               judge: AnswerJudge) -> LinearModel:
+    """The answerability model with the LLM judge's yes-probability as one more feature, fitted and
+    cross-validated like the plain one on the questions the judge answered; its report puts the two side
+    by side and gives the judge alone (its ROC AUC, answerable against should-abstain)."""
+    from sklearn.metrics import roc_auc_score
+
+    judged = [judge.probability(s.query, s.ranked) for s in dev]
+    keep = [i for i, p in enumerate(judged) if p is not None]
+    if len(keep) < len(dev) // 2:
+        raise SystemExit(f"the LLM judge answered only {len(keep)} of {len(dev)} dev questions")
+    sub = [dev[i] for i in keep]
+    p_yes = np.array([judged[i] for i in keep], dtype=float)
+    xj: np.ndarray = np.column_stack((x[keep], p_yes))
+    model = fit_answerable(sub, xj, [folds[i] for i in keep], "answerable_llm", JUDGED_FEATURES)
+    same = fit_answerable(sub, x[keep], [folds[i] for i in keep])  # the plain model on the same questions
+    y = np.array([not s.question.should_abstain for s in sub])
+    model.cv["judge_alone_auc"] = float(roc_auc_score(y, p_yes)) if len(set(y)) == 2 else float("nan")
+    model.cv["judge_mean_yes"] = {"answerable": float(p_yes[y].mean()), "should_abstain": float(p_yes[~y].mean())}
+    model.cv["plain_model_same_questions"] = same.cv["out_of_fold"]
+    model.cv["plain_model_shipped"] = plain.cv.get("out_of_fold", {})
+    model.cv["judged_questions"] = len(keep)
+    model.fitted_on = f"blind dev ({len(keep)} of {len(dev)} questions the judge answered), judge {judge.llm.metadata.model_name}"
+    return model
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dry-run", action="store_true", help="print the CV scores, write nothing")
     parser.add_argument("--extra-training", action="store_true",
                         help="let CV try the tuned-on sets as extra ranker training data")
+    parser.add_argument("--llm-judge", action="store_true",
+                        help="also fit fitted/answerable_llm.json with the LLM judge's feature (COALITION_LLM_URL); "
+                             "writes only that file")
     args = parser.parse_args(argv)
-    assistant = Assistant.from_settings(Settings(), fitting=True)
+    settings = Settings()
+    assistant = Assistant.from_settings(settings.model_copy(update={"llm_judge": False}), fitting=True)
     dev_questions = [q for q in load_gold(BLIND_SET) if q.split == "dev"]
     dev = collect(assistant, dev_questions)
     extra = collect(assistant, [q for p in tuned_on_sets().values() for q in load_gold(p)]) if args.extra_training else []
@@ -231,9 +264,20 @@ def main(argv: list[str] | None = None) -> None:
     print("ranker, out of fold on dev:", cv["out_of_fold"], "chosen", cv["chosen"], "close", ranker.extra["close"])
     for name, m in cv["baselines"].items():
         print(f"  baseline {name}: {m}")
-    answerable = fit_answerable(dev, answerability_rows(assistant, dev, oof), folds)
+    x = answerability_rows(assistant, dev, oof)
+    answerable = fit_answerable(dev, x, folds)
     print("answerability, out of fold on dev:", answerable.cv["out_of_fold"], "chosen", answerable.cv["chosen"],
           f"threshold {answerable.threshold:.3f}, near-miss point {answerable.extra['near_miss']:.3f}")
+    if args.llm_judge:
+        if not settings.llm_url:
+            raise SystemExit("--llm-judge needs COALITION_LLM_URL")
+        judged = fit_judged(dev, x, folds, answerable, AnswerJudge(judge_llm(settings)))
+        for key in ("judged_questions", "judge_alone_auc", "judge_mean_yes", "plain_model_same_questions"):
+            print(f"  {key}: {judged.cv[key]}")
+        print("  with the judge, out of fold:", judged.cv["out_of_fold"], "chosen", judged.cv["chosen"])
+        if not args.dry_run:
+            print("wrote", judged.save())
+        return
     if not args.dry_run:
         print("wrote", ranker.save(), answerable.save())
 

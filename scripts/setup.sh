@@ -3,7 +3,8 @@
 # pyproject.toml/constraints.txt does nothing. torch is installed first, pinned to the CPU wheel, and
 # stays a pip constraint so nothing later pulls a CUDA build.
 #   scripts/setup.sh           the Python environment (make run)
-#   scripts/setup.sh --browser also Debian's chromium and postgresql for the browser and PostgreSQL tests (make test)
+#   scripts/setup.sh --browser also Debian's chromium and postgresql for the browser and PostgreSQL tests,
+#                              and a real LLM server (llama.cpp with SmolLM2-135M) for the generative-mode tests (make test)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
@@ -34,4 +35,5 @@ if [ "${1:-}" = "--browser" ]; then
       exit 1
     fi
   fi
+  scripts/setup_llm.sh  # the real LLM server of the generative-mode tests (make test only)
 fi

