@@ -15,7 +15,7 @@ run: setup
 	.venv/bin/coalition serve
 
 lint: setup
-	.venv/bin/ruff check coalition ingest assistant bots evals tests
+	.venv/bin/ruff check core coalition ingest assistant bots evals tests
 	.venv/bin/mypy
 
 test: setup-browser lint

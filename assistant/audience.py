@@ -28,7 +28,7 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 
 from assistant.errors import Unauthorized
-from coalition.settings import Settings
+from core.settings import Settings
 from ingest.keyword import KeywordIndex, keyword_text, tokenize
 from ingest.store import StoredChunk
 

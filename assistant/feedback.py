@@ -33,7 +33,7 @@ from assistant.models import Answer, Turn
 from assistant.text import require_utf8
 
 if TYPE_CHECKING:
-    from coalition.settings import Settings
+    from core.settings import Settings
 
 Rating = Literal["up", "down"]
 PRUNE_EVERY = 3600  # seconds between retention sweeps while answering

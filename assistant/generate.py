@@ -31,7 +31,7 @@ from assistant.cite import citation_for
 from assistant.models import Answer, Citation
 from assistant.retrieve import Candidate
 from assistant.text import inert_markers, sentences, stem, terms, words
-from coalition.settings import Settings
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 

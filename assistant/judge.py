@@ -23,7 +23,7 @@ from llama_index.core.llms import LLM, ChatMessage, MessageRole
 
 from assistant.generate import GenerationError, chat, numbered, openai_like
 from assistant.retrieve import Candidate
-from coalition.settings import Settings
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -39,7 +39,7 @@ from assistant.retrieve import FusionRetriever
 from assistant.spelling import Speller, english
 from assistant.synthesize import CitedSynthesizer
 from assistant.text import is_follow_up, require_utf8, strip_injection, terms
-from coalition.settings import Settings
+from core.settings import Settings
 from ingest import geo, multilingual
 from ingest.embed import BatchingEmbedder, Embedder, SentenceTransformerEmbedder
 from ingest.errors import IndexNotReady

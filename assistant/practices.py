@@ -21,7 +21,7 @@ import numpy as np
 
 from assistant.errors import BadQuestion
 from assistant.text import terms
-from coalition.settings import Settings
+from core.settings import Settings
 from ingest import geo, themes
 from ingest.embed import Embedder
 from ingest.practices import PracticeRecord, load

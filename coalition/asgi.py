@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from coalition.settings import Settings
+from core.settings import Settings
 
 
 def build(settings: Settings | None = None) -> FastAPI:

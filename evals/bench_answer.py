@@ -26,7 +26,7 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from assistant.pipeline import Assistant
-    from coalition.settings import Settings
+    from core.settings import Settings
     from evals.gold import load_gold
 
     started = time.perf_counter()

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from assistant.audience import Audience, AudienceViews, default_visibility
 from assistant.pipeline import Assistant
-from coalition.settings import PROJECT_ROOT, Settings
+from core.settings import PROJECT_ROOT, Settings
 from evals.gold import load_gold
 
 

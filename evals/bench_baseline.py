@@ -23,7 +23,7 @@ from pydantic import PrivateAttr
 
 from assistant.models import Answer, Citation
 from assistant.retrieve import Candidate
-from coalition.settings import Settings
+from core.settings import Settings
 from evals.gold import GoldQuestion
 from evals.run import named_sets, run_eval
 from evals.scorer import USER_METRICS, Scored, breakdown, contains_evidence, score_one

@@ -52,7 +52,7 @@ def serve(variant: str, port: int, root: str) -> None:
 
     from assistant.web import create_app
     from assistant.web.server import limited_protocol
-    from coalition.settings import Settings
+    from core.settings import Settings
 
     settings = Settings(index_dir=Path(root) / "no-index", data_dir=Path(root) / "data")
     app = create_app(settings)

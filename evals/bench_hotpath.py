@@ -43,7 +43,7 @@ def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from assistant.pipeline import Assistant
     from assistant.web import threads
-    from coalition.settings import Settings
+    from core.settings import Settings
     from evals.gold import load_gold
 
     configs = [(c.split(":", 1)[0], dict(kv.split("=", 1) for kv in c.split(":", 1)[1].split(",") if kv))

@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from coalition.settings import PROJECT_ROOT, Settings
+from core.settings import PROJECT_ROOT, Settings
 
 BEFORE = "362156a"  # the last commit before ingestion was built on LlamaIndex's IngestionPipeline
 CHANGED = ("industriall-joins.txt", "Høie added.", "Høie added, pledging a training programme.")

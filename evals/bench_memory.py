@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from coalition.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
 
 
 def corpus_sentences() -> list[str]:

@@ -128,7 +128,7 @@ def probe(index_dir: Path) -> dict[str, object]:
     """In a fresh process: start-up, RSS, answer latency at c=1 and c=8, exact scan vs HNSW."""
     from assistant.pipeline import Assistant
     from assistant.web import threads
-    from coalition.settings import Settings
+    from core.settings import Settings
     from evals.gold import load_gold
 
     settings = Settings(index_dir=index_dir)
@@ -207,7 +207,7 @@ def main() -> None:
     if args.probe:
         print(json.dumps(probe(args.probe)))
         return
-    from coalition.settings import Settings
+    from core.settings import Settings
     from ingest.store import ChunkStore
 
     started = time.perf_counter()

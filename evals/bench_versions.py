@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 WORKER = """
 import json, sys, time
 from assistant.pipeline import Assistant
-from coalition.settings import Settings
+from core.settings import Settings
 assistant = Assistant.from_settings(Settings())
 print("ready", flush=True)
 for line in sys.stdin:

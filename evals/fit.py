@@ -33,7 +33,7 @@ from assistant.judge import AnswerJudge, judge_llm
 from assistant.pipeline import Assistant
 from assistant.rerank import CANDIDATE_FEATURES, HybridReranker, LearnedReranker
 from assistant.retrieve import Candidate
-from coalition.settings import Settings
+from core.settings import Settings
 from evals.gold import BLIND_SET, GoldQuestion, load_gold, tuned_on_sets
 from evals.scorer import contains_evidence
 

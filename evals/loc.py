@@ -12,7 +12,7 @@ import io
 import subprocess
 import tokenize
 
-from coalition.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
 
 
 def code_lines(source: str) -> int:

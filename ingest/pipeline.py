@@ -25,7 +25,7 @@ import numpy as np
 from llama_index.core.ingestion import DocstoreStrategy, IngestionPipeline
 from llama_index.core.schema import Document
 
-from coalition.settings import Settings
+from core.settings import Settings
 from ingest import builds, keyword, multilingual, practices, sentences
 from ingest.embed import Embedder, LlamaEmbedding, SentenceTransformerEmbedder
 from ingest.enrich import Enricher

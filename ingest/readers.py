@@ -20,7 +20,7 @@ from typing import Any
 from llama_index.core.readers.base import BaseReader
 from llama_index.core.schema import Document
 
-from coalition.settings import ReaderSpec, Settings
+from core.settings import ReaderSpec, Settings
 from ingest.errors import IngestError, SkippedFile
 from ingest.load import load_text
 from ingest.manifest import corpus_files, infer_meta, read_manifest

@@ -23,7 +23,7 @@ from llama_index.core.storage.docstore.keyval_docstore import KVDocumentStore
 from llama_index.core.vector_stores.utils import node_to_metadata_dict
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
-from coalition.settings import Settings
+from core.settings import Settings
 from ingest.docstore import ChromaKVStore
 from ingest.enrich import Metadata
 from ingest.errors import IndexNotReady

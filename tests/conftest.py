@@ -16,7 +16,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("COALITION_MULTILINGUAL", "false")
 
 from assistant.pipeline import Assistant  # noqa: E402
-from coalition.settings import PROJECT_ROOT, Settings  # noqa: E402
+from core.settings import PROJECT_ROOT, Settings  # noqa: E402
 from ingest.embed import SentenceTransformerEmbedder  # noqa: E402
 
 CORPUS = PROJECT_ROOT / "corpus"

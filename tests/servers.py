@@ -20,7 +20,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from assistant.web.server import server_config
-from coalition.settings import Settings
+from core.settings import Settings
 
 
 def free_port() -> int:

@@ -32,7 +32,7 @@ from assistant.web.limits import RateLimiter
 from assistant.web.middleware import BodyLimit, SecurityHeaders, problem
 from assistant.web.reload import IndexWatcher
 from bots.slack.config import http_mode_configured
-from coalition.settings import Settings
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"

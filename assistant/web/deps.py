@@ -11,7 +11,7 @@ from assistant.audience import Audience, key_audience
 from assistant.errors import Unauthorized
 from assistant.feedback import FeedbackStore
 from assistant.pipeline import Assistant
-from coalition.settings import Settings
+from core.settings import Settings
 
 _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
 

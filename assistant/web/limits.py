@@ -26,7 +26,7 @@ from fastapi import Depends, HTTPException, Request, Security
 from assistant.errors import BadQuestion
 from assistant.models import Turn
 from assistant.web.deps import _api_key_header
-from coalition.settings import Settings
+from core.settings import Settings
 
 
 class RateLimiter:

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from assistant.retrieve import FILTER_KEYS
-from coalition.settings import Settings
+from core.settings import Settings
 from ingest import geo
 from ingest.models import DOC_TYPES
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from assistant.audience import Audience
 from assistant.pipeline import Assistant
-from coalition.settings import Settings
+from core.settings import Settings
 from ingest import keyword
 from ingest.errors import IndexNotReady
 

@@ -18,7 +18,7 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from coalition.settings import Settings
+from core.settings import Settings
 
 
 class HeaderLimits(HttpToolsProtocol):

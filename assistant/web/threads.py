@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import os
 
-from coalition.settings import Settings
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 

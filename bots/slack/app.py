@@ -20,7 +20,7 @@ from assistant.pipeline import Assistant
 from bots.slack.config import require
 from bots.slack.listeners import register
 from bots.slack.responder import Responder
-from coalition.settings import Settings
+from core.settings import Settings
 
 
 def build_app(settings: Settings, assistant: Callable[[], Assistant], store: FeedbackStore,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from coalition.settings import Settings
+from core.settings import Settings
 
 
 class SlackConfigError(ValueError):

@@ -22,7 +22,7 @@ from assistant.feedback import FeedbackStore
 from assistant.models import Answer, Citation, Turn
 from assistant.pipeline import Assistant
 from bots.slack.blocks import answer_blocks, apology_text, escape, fallback_text
-from coalition.settings import Settings
+from core.settings import Settings
 
 log = logging.getLogger("bots.slack")
 MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")

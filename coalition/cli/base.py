@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from coalition.settings import Settings
+from core.settings import Settings
 
 
 def load_settings() -> Settings:

@@ -14,7 +14,7 @@ from assistant.cite import CitationError, check_markers
 from assistant.errors import BadQuestion
 from assistant.models import Citation, Turn
 from assistant.pipeline import Assistant
-from coalition.settings import Settings
+from core.settings import Settings
 from ingest.normalize import normalise
 
 pytestmark = pytest.mark.slow

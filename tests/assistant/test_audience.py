@@ -8,7 +8,7 @@ import pytest
 from assistant.audience import Audience, key_audience, slack_audience
 from assistant.errors import BadQuestion, Unauthorized
 from assistant.pipeline import Assistant
-from coalition.settings import Settings
+from core.settings import Settings
 from tests.conftest import RESTRICTED_TITLE
 
 pytestmark = pytest.mark.slow

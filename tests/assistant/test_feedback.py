@@ -15,7 +15,7 @@ from assistant import db
 from assistant.errors import UnencodableText
 from assistant.feedback import FeedbackStore, UnknownAnswer
 from assistant.models import Answer
-from coalition.settings import Settings
+from core.settings import Settings
 from tests.postgres import fresh_database
 
 

@@ -22,7 +22,7 @@ from assistant.judge import AnswerJudge, judge_llm, yes_share
 from assistant.models import Answer
 from assistant.pipeline import Assistant
 from assistant.retrieve import Candidate
-from coalition.settings import Settings
+from core.settings import Settings
 from tests.fakes import FakeLLM
 
 pytestmark = pytest.mark.slow

@@ -21,7 +21,7 @@ from assistant.generate import OpenAIGenerator, check, unsupported
 from assistant.judge import AnswerJudge, judge_llm
 from assistant.models import Answer, Turn
 from assistant.pipeline import Assistant
-from coalition.settings import Settings
+from core.settings import Settings
 from tests.servers import llama_server, smollm2_path
 
 pytestmark = [pytest.mark.slow, pytest.mark.llm]

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from assistant.pipeline import Assistant
-from coalition.settings import Settings
+from core.settings import Settings
 from ingest.embed import SentenceTransformerEmbedder
 from ingest.pipeline import Ingestor
 from tests.conftest import copy_corpus, make_settings

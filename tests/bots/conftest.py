@@ -17,7 +17,7 @@ from pydantic import SecretStr
 
 from assistant.pipeline import Assistant
 from assistant.web import create_app
-from coalition.settings import Settings
+from core.settings import Settings
 from tests.fakes import FakeSlack
 from tests.servers import serving
 

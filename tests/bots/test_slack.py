@@ -21,7 +21,7 @@ from assistant.web import create_app
 from bots.slack.blocks import SECTION_LIMIT, answer_blocks
 from bots.slack.config import SlackConfigError
 from coalition.cli import main
-from coalition.settings import Settings
+from core.settings import Settings
 from tests.bots.conftest import BOT_TOKEN, FORM, PUBLIC, SECRET, command_body, event, signed, slack_settings
 from tests.fakes import FakeSlack
 from tests.servers import serving

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from coalition.settings import Settings
+from core.settings import Settings
 from ingest.chunk import Chunker
 from ingest.embed import SentenceTransformerEmbedder
 from ingest.manifest import read_manifest

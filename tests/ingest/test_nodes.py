@@ -6,7 +6,7 @@ import json
 
 from llama_index.core.schema import NodeRelationship
 
-from coalition.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
 from ingest.manifest import read_manifest
 from ingest.nodes import StructureNodeParser
 from ingest.readers import as_document

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from assistant.pipeline import Assistant
-from coalition.settings import Settings
+from core.settings import Settings
 from ingest import keyword, sentences
 from ingest.embed import SentenceTransformerEmbedder
 from ingest.errors import IndexNotReady

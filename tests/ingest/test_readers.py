@@ -11,7 +11,7 @@ import pytest
 from llama_index.core.readers.base import BaseReader
 from llama_index.core.schema import Document
 
-from coalition.settings import Settings
+from core.settings import Settings
 from ingest.embed import SentenceTransformerEmbedder
 from ingest.keyword import KeywordIndex
 from ingest.pipeline import Ingestor

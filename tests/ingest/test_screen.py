@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from coalition.settings import Settings
+from core.settings import Settings
 from ingest.keyword import KeywordIndex
 from ingest.screen import instruction_signals
 from tests.conftest import CORPUS

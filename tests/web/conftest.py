@@ -7,7 +7,7 @@ import pytest
 
 from assistant.pipeline import Assistant
 from assistant.web import create_app
-from coalition.settings import Settings
+from core.settings import Settings
 from tests.servers import serving
 
 

@@ -12,7 +12,7 @@ from pydantic import SecretStr
 from assistant.feedback import FeedbackStore
 from assistant.pipeline import Assistant
 from assistant.web import create_app
-from coalition.settings import Settings
+from core.settings import Settings
 from tests.servers import serving
 
 pytestmark = [pytest.mark.slow, pytest.mark.server]

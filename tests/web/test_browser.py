@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from assistant.feedback import FeedbackStore
-from coalition.settings import PROJECT_ROOT, Settings
+from core.settings import PROJECT_ROOT, Settings
 
 pytestmark = [pytest.mark.slow, pytest.mark.server, pytest.mark.browser]
 

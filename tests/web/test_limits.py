@@ -9,7 +9,7 @@ from pydantic import SecretStr
 
 from assistant.pipeline import Assistant
 from assistant.web import create_app
-from coalition.settings import Settings
+from core.settings import Settings
 from tests.bots.conftest import event, signed
 from tests.servers import serving
 

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from coalition.cli import main
-from coalition.settings import Settings
+from core.settings import Settings
 from ingest.practices import load
 
 pytestmark = [pytest.mark.slow, pytest.mark.server]

@@ -22,7 +22,7 @@ from schemathesis import GenerationMode
 
 from assistant.pipeline import Assistant
 from assistant.web import create_app
-from coalition.settings import Settings
+from core.settings import Settings
 from ingest import themes
 from tests.servers import serving
 
