@@ -36,16 +36,20 @@ def copy_corpus(dest: Path) -> Path:
     return dest
 
 
-@pytest.fixture(scope="session")
-def built_settings(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder) -> Settings:
-    """The real corpus, ingested once into a temp index (read-only for the tests that use it)."""
+def ingested(settings: Settings, embedder: SentenceTransformerEmbedder) -> Settings:
+    """``settings`` with its corpus ingested for real (every file, or the fixture fails naming the skipped)."""
     from ingest.pipeline import Ingestor
 
-    root = tmp_path_factory.mktemp("built")
-    settings = make_settings(root, multilingual=True)
     report = Ingestor(settings, embedder).run()
     assert report.exit_code == 0, report.skipped
     return settings
+
+
+@pytest.fixture(scope="session")
+def built_settings(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder) -> Settings:
+    """The real corpus, ingested once into a temp index (read-only for the tests that use it)."""
+
+    return ingested(make_settings(tmp_path_factory.mktemp("built"), multilingual=True), embedder)
 
 
 @pytest.fixture(scope="session")
@@ -103,7 +107,6 @@ layout = "sections"
 @pytest.fixture(scope="session")
 def restricted_settings(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder) -> Settings:
     """The real corpus plus the staff-only briefing and a dropped-in draft, ingested once (no e5 view)."""
-    from ingest.pipeline import Ingestor
 
     root = tmp_path_factory.mktemp("restricted")
     corpus = copy_corpus(root / "corpus")
@@ -111,10 +114,7 @@ def restricted_settings(tmp_path_factory: pytest.TempPathFactory, embedder: Sent
     (corpus / "zanzibar-draft.md").write_text(DROPPED_DOC, encoding="utf-8")
     with (corpus / "manifest.toml").open("a", encoding="utf-8") as fh:
         fh.write(RESTRICTED_ENTRY)
-    settings = make_settings(root, corpus, multilingual=False, data_dir=root / "data")
-    report = Ingestor(settings, embedder).run()
-    assert report.exit_code == 0, report.skipped
-    return settings
+    return ingested(make_settings(root, corpus, multilingual=False, data_dir=root / "data"), embedder)
 
 
 @pytest.fixture(scope="session")

@@ -23,6 +23,16 @@ from assistant.web.server import server_config
 from core.settings import Settings
 
 
+def stop(process: subprocess.Popen, timeout: float = 60) -> None:  # type: ignore[type-arg]
+    """Terminate ``process``; kill it if it has not exited within ``timeout`` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=timeout)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -89,9 +99,5 @@ def llama_server(model: Path, api_key: str, threads: int = 2, ctx: int = 4096) -
             raise RuntimeError(f"llama_cpp.server did not start (exit {process.poll()}): {tail}")
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process, timeout=10)
         log.close()

@@ -19,6 +19,7 @@ from ingest.embed import SentenceTransformerEmbedder
 from ingest.pipeline import Ingestor
 from tests.conftest import CORPUS, make_settings
 from tests.servers import free_port
+from tests.servers import stop as stop_process
 
 pytestmark = [pytest.mark.slow, pytest.mark.server]
 
@@ -106,9 +107,5 @@ def test_two_workers_answer_and_follow_a_rebuild(tmp_path: Path, embedder: Sente
         mission = httpx.post(url + "/ask", json={"question": "What is the coalition's mission?"}, timeout=60).json()
         assert "coalition-overview" in {c["doc_id"] for c in mission["citations"]}, mission
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_process(server)
     assert server.returncode is not None
