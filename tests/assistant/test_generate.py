@@ -154,7 +154,7 @@ def judged(assistant: Assistant, judge: AnswerJudge) -> Answerability:
     model = LinearModel(name="answerable_llm", features=list(JUDGED_FEATURES), coef=[0.0] * (n - 1) + [10.0],
                         intercept=0.0, mean=[0.0] * (n - 1) + [0.5], scale=[1.0] * n, threshold=0.5)
     out = Answerability(plain.model, plain.weights, [], judge, model)
-    out.vocabulary, out.last_year = plain.vocabulary, plain.last_year  # the corpus's, as the plain model's
+    out._vocabulary, out._last_year = plain.vocabulary, plain.last_year  # the corpus's, as the plain model's
     return out
 
 

@@ -58,9 +58,14 @@ def test_mention_is_answered_once_in_thread_with_sources(bot_url: str, slack: Fa
 
 
 def _answers(settings: Settings) -> list[dict[str, Any]]:
-    store = FeedbackStore(settings.feedback_path)
+    from sqlalchemy import select
+
+    from assistant.db import answers
+
+    store = FeedbackStore.from_settings(settings)
     try:
-        return [dict(r) for r in store._db.execute("SELECT * FROM answers ORDER BY created").fetchall()]
+        with store._engine.connect() as conn:
+            return [dict(r) for r in conn.execute(select(answers).order_by(answers.c.created)).mappings()]
     finally:
         store.close()
 
