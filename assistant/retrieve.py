@@ -140,6 +140,7 @@ class FusionRetriever(QueryFusionRetriever):
         super().__init__(views, llm=MockLLM(), num_queries=1, use_async=False)  # type: ignore[arg-type]
         self.passages = passages
         self.views = views
+        self._by_name = {v.name: v for v in views}
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="retrieve")
 
     @classmethod
@@ -175,7 +176,7 @@ class FusionRetriever(QueryFusionRetriever):
         return self.passages.values
 
     def view(self, name: str) -> View | None:
-        return next((v for v in self.views if v.name == name), None)
+        return self._by_name.get(name)
 
     def check_filters(self, filters: dict[str, str] | None) -> dict[str, str | bool]:
         return self.passages.check_filters(filters)
@@ -188,8 +189,7 @@ class FusionRetriever(QueryFusionRetriever):
         pending = {v.name: self._pool.submit(v.scores, query) for v in self.views if v.concurrent}
         raw = {v.name: v.scores(query) for v in self.views if not v.concurrent}
         raw.update({name: future.result() for name, future in pending.items()})
-        by_name = {v.name: v for v in self.views}
-        normalised = {name: by_name[name].normalised(s, query.mask) for name, s in raw.items() if s is not None}
+        normalised = {name: self._by_name[name].normalised(s, query.mask) for name, s in raw.items() if s is not None}
         chosen: set[int] = set()
         for values in normalised.values():
             chosen.update(int(i) for i in top(values, query.k))

@@ -141,12 +141,12 @@ class NgramView(View):
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         super().__init__(passages)
-        texts = [keyword_text(c) for c in passages.chunks]
         self.vectorizer: Any
         self.matrix: Any
         if fitted is not None:
             self.vectorizer, self.matrix = fitted.vectorizer, fitted.matrix
         else:
+            texts = [keyword_text(c) for c in passages.chunks]
             self.vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), strip_accents="unicode",
                                               sublinear_tf=True, dtype=np.float32)
             self.matrix = self.vectorizer.fit_transform(texts) if texts else None
