@@ -31,6 +31,7 @@ from assistant.judge import AnswerJudge
 from assistant.rerank import TermWeights
 from assistant.retrieve import VIEWS
 from assistant.text import answer_type_terms, question_terms, text_terms, words
+from assistant.translate import Translator
 from ingest.keyword import passage_context
 
 ANSWERABLE_FEATURES = ("top", "margin", *(f"z_{v}" for v in VIEWS), "dense", "e5", "coverage", "agree",
@@ -76,14 +77,16 @@ class Answerability(BaseNodePostprocessor):
     weights: Any  # TermWeights
     judge: Any = None  # AnswerJudge: an LLM's yes-probability, one more feature when it answers
     judged_model: Any = None  # LinearModel fitted with that feature (fitted/answerable_llm.json)
+    translator: Any = None  # Translator: a French or Spanish question's known-terms share
     _vocabulary: set[str] = PrivateAttr(default_factory=set)
     _last_year: int = PrivateAttr(0)
 
     def __init__(self, model: LinearModel, weights: TermWeights, corpus_texts: list[str],
-                 judge: AnswerJudge | None = None, judged_model: LinearModel | None = None) -> None:
+                 judge: AnswerJudge | None = None, judged_model: LinearModel | None = None,
+                 translator: Translator | None = None) -> None:
         if (judge is None) != (judged_model is None):
             raise ValueError("an LLM judge needs the model fitted with its feature (fitted/answerable_llm.json)")
-        super().__init__(model=model, weights=weights, judge=judge, judged_model=judged_model)
+        super().__init__(model=model, weights=weights, judge=judge, judged_model=judged_model, translator=translator)
         self._vocabulary = {w for text in corpus_texts for w in words(text)}
         years = [int(y.group(0)) for text in corpus_texts for y in _YEAR.finditer(text)]
         self._last_year = max(years, default=0)
@@ -112,7 +115,10 @@ class Answerability(BaseNodePostprocessor):
         qterms = set(question_terms(question)) - set(answer_type_terms(question))
         total = sum(self.weights.weight(t) for t in qterms)
         known = sum(self.weights.weight(t) for t in qterms if t in self.weights.idf)
-        x["known_terms"] = known / total if total and language == "en" else 1.0
+        if language == "en":
+            x["known_terms"] = known / total if total else 1.0
+        else:  # the share of its words that have a near equivalent among the documents' words
+            x["known_terms"] = self.translator.translate(question).known_share if self.translator else 1.0
         years = [int(y.group(0)) for y in _YEAR.finditer(question)]
         x["after_dates"] = 1.0 if years and max(years) > self.last_year else 0.0
         if not ranked:

@@ -39,6 +39,7 @@ from assistant.retrieve import FusionRetriever
 from assistant.spelling import Speller, english
 from assistant.synthesize import CitedSynthesizer
 from assistant.text import is_follow_up, require_utf8, strip_injection, terms
+from assistant.translate import Translator
 from core.settings import Settings
 from ingest import geo, multilingual
 from ingest.embed import BatchingEmbedder, Embedder, SentenceTransformerEmbedder
@@ -48,6 +49,8 @@ from ingest.practices import fingerprint as practice_fingerprint
 from ingest.sentences import SentenceVectors
 from ingest.sentences import recipe as sentence_recipe
 from ingest.store import ChunkStore
+from ingest.terms import TermVectors
+from ingest.terms import recipe as terms_recipe
 
 ABSTAIN = lang.phrase("abstain", "en")
 
@@ -132,14 +135,18 @@ class Assistant:
         if settings.llm_url:
             generator = OpenAIGenerator(settings)
         speller = Speller([c.text for c in index.chunks], english())
-        views, encoder = None, None
+        views, encoder, translator = None, None, None
         if settings.multilingual:
             encoder = multilingual.E5Encoder()
             views = multilingual.PassageVectors.load(settings.multilingual_path)
-            if (views.fingerprint, views.recipe) != (index.fingerprint, multilingual.recipe(encoder.name)):
+            words = TermVectors.load(settings.terms_path)
+            if (views.fingerprint, views.recipe) != (index.fingerprint, multilingual.recipe(encoder.name)) or \
+                    (words.fingerprint, words.recipe) != (index.fingerprint, terms_recipe(encoder.name)):
                 raise IndexNotReady("the multilingual vectors are not those of this index; run `coalition ingest`")
+            translator = Translator(words, encoder)
         # questions share an encoder pass (BatchingEmbedder)
-        retriever = FusionRetriever.build(store, index, BatchingEmbedder(embedder), sentence_vectors, speller, views, encoder)
+        retriever = FusionRetriever.build(store, index, BatchingEmbedder(embedder), sentence_vectors, speller, views, encoder,
+                                          settings.multilingual_english, translator)
         embedder.embed(["warm up"])  # the first question is as fast as the hundredth
         lang.warm_up()
         if practice_fingerprint(settings.practices_path) != index.fingerprint:
@@ -154,7 +161,8 @@ class Assistant:
                                  "`python -m evals.fit --llm-judge` against that LLM")
             judge, judged = AnswerJudge(judge_llm(settings)), LinearModel.load("answerable_llm")
         answerability = Answerability(load("answerable", ANSWERABLE_FEATURES), weights,
-                                      [f"{c.metadata.get('title', '')} {c.text}" for c in index.chunks], judge, judged)
+                                      [f"{c.metadata.get('title', '')} {c.text}" for c in index.chunks], judge, judged,
+                                      translator)
         return cls(settings, retriever, reranker, composer, answerability, generator, practices)
 
     @property

@@ -10,7 +10,9 @@ other LlamaIndex postprocessor that reorders nodes.
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from collections import Counter
 from typing import Any
 
@@ -100,8 +102,17 @@ class HybridReranker(BaseNodePostprocessor):
 
 
 CROSS_LINGUAL = ("z_dense", "z_bm25", "z_e5", "z_ngram", "coverage")  # weighed apart for French and Spanish questions
-CANDIDATE_FEATURES = (*(f"z_{v}" for v in VIEWS), "dense", "sentence", "e5", "coverage", "minor",
+CANDIDATE_FEATURES = (*(f"z_{v}" for v in VIEWS), "dense", "sentence", "e5", "coverage", "minor", "number_in_heading",
+                      "number_in_text",
                       *(f"xl_{f}" for f in CROSS_LINGUAL))
+
+
+_NUMBER = re.compile(r"(?<![\w.])\d{1,4}(?![\w.]\d)")
+
+
+def heading_path(chunk: StoredChunk) -> str:
+    """The passage's locator and every heading above it ('Table 2: Countries › India › thematic area 4')."""
+    return " ".join([str(chunk.metadata.get("locator", "")), *json.loads(str(chunk.metadata.get("heading_path", "[]")))])
 
 
 class LearnedReranker(HybridReranker):
@@ -114,6 +125,7 @@ class LearnedReranker(HybridReranker):
 
     def features(self, question: str, candidates: list[Candidate], language: str = "en") -> list[dict[str, float]]:
         qterms = question_terms(question)
+        numbers = set(_NUMBER.findall(question))  # 'step 4', 'paragraph 16', 'étape 2', 'table 2': any language
         rows = []
         for cand in candidates:
             cand.lexical = self.weights.coverage(qterms, self.chunk_terms(cand.chunk))
@@ -122,6 +134,9 @@ class LearnedReranker(HybridReranker):
                      minor=1.0 if cand.chunk.metadata.get("kind") in ("footnote", "front_matter") else 0.0)
             if "e5" in cand.z:
                 x["e5"] = cand.e5
+            if numbers:  # the share of the question's numbers in the passage's locator and headings, and in its text
+                x["number_in_heading"] = len(numbers & set(_NUMBER.findall(heading_path(cand.chunk)))) / len(numbers)
+                x["number_in_text"] = len(numbers & set(_NUMBER.findall(cand.chunk.text))) / len(numbers)
             other = 0.0 if language == "en" else 1.0
             x.update({f"xl_{f}": other * x[f] for f in CROSS_LINGUAL if f in x})
             rows.append(x)

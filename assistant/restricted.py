@@ -26,6 +26,7 @@ from assistant.rerank import LearnedReranker, TermWeights
 from assistant.retrieve import FusionRetriever
 from assistant.spelling import Speller
 from assistant.views import MultilingualView, SentenceView
+from ingest.terms import vocabulary
 
 
 class _Rows:
@@ -48,10 +49,13 @@ def restrict(assistant: Any, mask: np.ndarray) -> tuple[FusionRetriever, BaseNod
     chunks = index.chunks
     speller = Speller([c.text for c in chunks], full.speller.english)
     sentence, e5 = full.view("sentence"), full.view("e5")
+    full_translator = full.passages.translator
+    translator = full_translator.restricted(set(vocabulary(chunks))) if full_translator is not None else None
     retriever = FusionRetriever.build(
         full.passages.store, index, full.embedder, sentence.sentences if isinstance(sentence, SentenceView) else None,
         speller, _Rows(e5) if isinstance(e5, MultilingualView) else None,  # type: ignore[arg-type]
-        e5.encoder if isinstance(e5, MultilingualView) else None)
+        e5.encoder if isinstance(e5, MultilingualView) else None, e5.english if isinstance(e5, MultilingualView) else True,
+        translator)
     weights = TermWeights(chunks)
     reranker: BaseNodePostprocessor = assistant.reranker  # a cross-encoder reads no corpus statistics: shared
     if isinstance(reranker, LearnedReranker):
@@ -59,7 +63,7 @@ def restrict(assistant: Any, mask: np.ndarray) -> tuple[FusionRetriever, BaseNod
     composer = ExtractiveComposer(weights, assistant.composer.max_words, parts=split_parts(chunks),
                                   close=assistant.composer.close)
     answerability = Answerability(assistant.answerability.model, weights,
-                                  [f"{c.metadata.get('title', '')} {c.text}" for c in chunks])
+                                  [f"{c.metadata.get('title', '')} {c.text}" for c in chunks], translator=translator)
     records = [r for r in assistant.practices.records
                if r.chunk_ids and all(cid in index.by_id for cid in r.chunk_ids)]
     practices = PracticeFinder(records, full.embedder)

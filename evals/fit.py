@@ -34,7 +34,7 @@ from assistant.pipeline import Assistant
 from assistant.rerank import CANDIDATE_FEATURES, HybridReranker, LearnedReranker
 from assistant.retrieve import Candidate
 from core.settings import Settings
-from evals.gold import BLIND_SET, GoldQuestion, load_gold, tuned_on_sets
+from evals.gold import GoldQuestion, dev_questions, load_gold, tuned_on_sets
 from evals.scorer import contains_evidence
 
 FOLDS = 5
@@ -60,10 +60,28 @@ def collect(assistant: Assistant, questions: Sequence[GoldQuestion]) -> list[Sam
     for q in questions:
         prepared = assistant.prepare(q.question, q.history or None)
         rows = reranker.features(prepared.query, prepared.ranked, prepared.language)
-        x = np.array([[r.get(f, 0.0) for f in CANDIDATE_FEATURES] for r in rows]).reshape(len(rows), len(CANDIDATE_FEATURES))
+        x = np.array([[r.get(f, np.nan) for f in CANDIDATE_FEATURES] for r in rows]).reshape(len(rows), len(CANDIDATE_FEATURES))
         y = np.array([contains_evidence(c.chunk.text, q) for c in prepared.ranked], dtype=bool)
         out.append(Sample(q, prepared.query, prepared.language, prepared.ranked, x, y))
     return out
+
+
+def impute(x: np.ndarray) -> np.ndarray:
+    """A feature a row lacks (NaN: a view that did not run for that question) set to the column's mean, as
+    ``LinearModel.score`` counts it at answer time, so a model is fitted on what it will see."""
+    x = np.array(x, dtype=float)
+    means = np.nanmean(np.where(np.isnan(x).all(axis=0), 0.0, x), axis=0) if len(x) else np.zeros(x.shape[1])
+    rows, cols = np.nonzero(np.isnan(x))
+    x[rows, cols] = means[cols]
+    return x
+
+
+def impute_samples(samples: list[Sample]) -> None:
+    """``impute`` over the candidate rows of all ``samples`` together."""
+    filled = impute(np.vstack([s.x for s in samples])) if samples else None
+    start = 0
+    for s in samples:
+        s.x, start = filled[start:start + len(s.x)], start + len(s.x)  # type: ignore[index]
 
 
 def _fit_lr(x: np.ndarray, y: np.ndarray, c: float, name: str, features: Sequence[str]) -> LinearModel:
@@ -166,8 +184,8 @@ def answerability_rows(assistant: Assistant, dev: list[Sample], oof: list[np.nda
             cand.score = float(1 / (1 + np.exp(-score)))  # the reranker's probability
         ranked = s.ranked = sorted(s.candidates, key=lambda c: -c.score)
         x = assistant.answerability.features(s.query, ranked, s.language)
-        rows.append([x.get(f, 0.0) for f in ANSWERABLE_FEATURES])
-    return np.array(rows)
+        rows.append([x.get(f, np.nan) for f in ANSWERABLE_FEATURES])
+    return impute(np.array(rows))
 
 
 def fit_answerable(dev: list[Sample], x: np.ndarray, folds: list[int], name: str = "answerable",
@@ -256,9 +274,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     settings = Settings()
     assistant = Assistant.from_settings(settings.model_copy(update={"llm_judge": False}), fitting=True)
-    dev_questions = [q for q in load_gold(BLIND_SET) if q.split == "dev"]
-    dev = collect(assistant, dev_questions)
+    dev = collect(assistant, dev_questions())
     extra = collect(assistant, [q for p in tuned_on_sets().values() for q in load_gold(p)]) if args.extra_training else []
+    impute_samples(dev + extra)
     folds = _folds(dev)
     ranker, oof, cv = fit_ranker(dev, extra, folds)
     print("ranker, out of fold on dev:", cv["out_of_fold"], "chosen", cv["chosen"], "close", ranker.extra["close"])

@@ -1,5 +1,6 @@
-"""Question sets: ``evals/blind/questions.jsonl`` (the blind set, split into dev and test) and the older,
-tuned-on ``evals/gold/*.jsonl`` and ``evals/heldout/*.jsonl``, one question a line."""
+"""Question sets: the blind sets ``evals/blind/questions.jsonl`` and ``evals/blind2/questions.jsonl`` (each
+written from the documents alone and split into dev and test) and the older, tuned-on ``evals/gold/*.jsonl``
+and ``evals/heldout/*.jsonl``, one question a line."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ EVALS_DIR = Path(__file__).resolve().parent
 GOLD_DIR = EVALS_DIR / "gold"
 HELDOUT_DIR = EVALS_DIR / "heldout"
 BLIND_SET = EVALS_DIR / "blind" / "questions.jsonl"
+BLIND_SETS = {"blind": BLIND_SET, "blind2": EVALS_DIR / "blind2" / "questions.jsonl"}  # name → file
 Persona = Literal["partner", "staff", "meeting", "out_of_scope", "adversarial"]
 Kind = Literal["answerable", "off_topic", "near_miss", "injection", "false_premise"]
 
@@ -53,6 +55,11 @@ def load_gold(path: Path | None = None) -> list[GoldQuestion]:
                 except ValueError as exc:
                     raise ValueError(f"{file}:{n}: {exc}") from None
     return out
+
+
+def dev_questions() -> list[GoldQuestion]:
+    """The dev split of every blind set: what the fitted models are fitted on."""
+    return [q for path in BLIND_SETS.values() for q in load_gold(path) if q.split == "dev"]
 
 
 def tuned_on_sets() -> dict[str, Path]:

@@ -46,6 +46,12 @@ class E5Encoder:
     def query(self, text: str) -> np.ndarray:
         return np.asarray(self._model.query(text), dtype=np.float32)
 
+    def queries(self, texts: list[str]) -> np.ndarray:
+        """Short texts (words) as queries, in one batch: (len(texts), 384)."""
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        return np.asarray(self._model.query(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+
 
 def passage_text(chunk: StoredChunk) -> str:
     headings = json.loads(str(chunk.metadata.get("heading_path", "[]")))

@@ -26,7 +26,7 @@ from llama_index.core.ingestion import DocstoreStrategy, IngestionPipeline
 from llama_index.core.schema import Document
 
 from core.settings import Settings
-from ingest import builds, keyword, multilingual, practices, sentences
+from ingest import builds, keyword, multilingual, practices, sentences, terms
 from ingest.embed import Embedder, LlamaEmbedding, SentenceTransformerEmbedder
 from ingest.enrich import Enricher
 from ingest.manifest import read_manifest
@@ -50,6 +50,7 @@ class IngestReport:
     embedded: int = 0
     sentences_embedded: int = 0
     multilingual_embedded: int = 0
+    terms_embedded: int = 0
     skipped: list[Skipped] = field(default_factory=list)
     seconds: float = 0.0
     changed: list[str] = field(default_factory=list)
@@ -68,6 +69,7 @@ class IngestReport:
             "embedded": self.embedded,
             "sentences_embedded": self.sentences_embedded,
             "multilingual_embedded": self.multilingual_embedded,
+            "terms_embedded": self.terms_embedded,
             "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
             "seconds": round(self.seconds, 3),
         }
@@ -125,6 +127,7 @@ class Ingestor:
             store.reset()
             self.settings.sentence_path.unlink(missing_ok=True)
             self.settings.multilingual_path.unlink(missing_ok=True)
+            self.settings.terms_path.unlink(missing_ok=True)
         states = store.doc_states()
         vectors, docstore = store.vector_store(), store.docstore()
         skipped = {s.path for s in report.skipped}
@@ -166,13 +169,20 @@ class Ingestor:
         views_recipe = multilingual.recipe(multilingual.E5Encoder.name)
         stale_views = self.settings.multilingual and \
             multilingual.fingerprint(self.settings.multilingual_path) != (stored, views_recipe)
-        if stale_keyword or stale_sentences or stale_practices or stale_views:
+        stale_terms = self.settings.multilingual and \
+            terms.fingerprint(self.settings.terms_path) != (stored, terms.recipe(multilingual.E5Encoder.name))
+        if stale_keyword or stale_sentences or stale_practices or stale_views or stale_terms:
             stored_chunks = store.all_chunks()
-            if stale_views:
+            if stale_views or stale_terms:
                 encoder = multilingual.E5Encoder()
+            if stale_views:
                 report.multilingual_embedded = multilingual.build(
                     self.settings.multilingual_path, stored_chunks,
                     lambda texts: self._embed_with(encoder.passages, texts, progress, "passages (multilingual)"), encoder.name)
+            if stale_terms:
+                report.terms_embedded = terms.build(
+                    self.settings.terms_path, stored_chunks,
+                    lambda words: self._embed_with(encoder.queries, words, progress, "words (multilingual)"), encoder.name)
             if stale_keyword:
                 keyword.build(self.settings.keyword_path, stored_chunks)
             if stale_sentences:

@@ -60,3 +60,33 @@ def test_named_things_are_the_capitalised_words_numbers_and_years_a_question_nam
     assert named_things("Who chairs the Coordinating Group in 2026?") == ["coordinating", "group", "2026"]
     assert named_things("What did IndustriALL say?") == ["industriall"]
     assert named_things("how much is the fee") == []
+
+
+def test_a_spanish_question_reaches_bm25_in_the_documents_words(assistant: Assistant) -> None:
+    """The question's words carried into the corpus vocabulary by their multilingual-e5 vectors (built at
+    ingest): BM25 sees English words the corpus uses, and words with no near equivalent are left out."""
+    query = assistant.retriever.question("¿Cómo se financia la Coalición con los empleadores?", language="es")
+    assert query.translation is not None
+    terms = set(query.translation.terms)
+    assert terms and terms <= set(assistant.retriever.passages.translator.terms.words)  # type: ignore[union-attr]
+    assert "employers" in terms and any(t.startswith("financ") or t == "funding" for t in terms)
+    assert query.lexical == " ".join(query.translation.terms)
+    assert assistant.retriever.question("How is it funded?").translation is None  # English is left as it is
+
+
+def test_words_with_no_equivalent_in_the_documents_lower_the_known_share(assistant: Assistant) -> None:
+    translator = assistant.retriever.passages.translator
+    assert translator is not None
+    on_topic = translator.translate("¿Qué compromisos asumen los gobiernos y los sindicatos?")
+    off_topic = translator.translate("Dame una receta de paella valenciana con azafrán")
+    assert on_topic.known_share > off_topic.known_share
+    assert translator.translate("¿Qué compromisos asumen los gobiernos?").english == \
+        translator.translate("¿Qué compromisos asumen los gobiernos?").english  # the cache answers the same
+
+
+def test_an_audience_translator_knows_only_the_words_of_the_passages_it_may_see(assistant: Assistant) -> None:
+    translator = assistant.retriever.passages.translator
+    assert translator is not None
+    narrow = translator.restricted({"employers", "governments"})
+    assert narrow.terms.words == [w for w in translator.terms.words if w in {"employers", "governments"}]
+    assert set(narrow.translate("gobiernos empleadores sindicatos").terms) <= {"employers", "governments"}

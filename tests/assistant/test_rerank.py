@@ -34,3 +34,23 @@ def test_term_coverage_weighs_terms_by_idf() -> None:
     assert weights.weight("make") == pytest.approx(weights.idf["make"])
     assert weights.weight("partner") < weights.weight("commit")  # in two passages of three, against one
     assert weights.coverage(["commit", "partner"], {"commit"}) > 0.5
+
+
+def test_the_questions_numbers_are_matched_against_the_passages_headings_in_any_language() -> None:
+    """'étape 2' meets 'Step #2: …' by its number; the document label's numbers (GB.349/INS/4) are not a heading's."""
+    from assistant.fitted import LinearModel
+    from assistant.rerank import CANDIDATE_FEATURES, LearnedReranker
+
+    def cand(cid: str, heading: str, text: str) -> Candidate:
+        return Candidate(StoredChunk(cid, text, {"kind": "section", "heading_path": f'["{heading}"]',
+                                                 "label": "GB.349/INS/4"}))
+
+    step2 = cand("s2", "Step #2: Assess Partners Convergence", "Alignment with values.")
+    title = cand("t", "A step-by-step guide", "Step by step, partners engage in 4 ways.")
+    reranker = LearnedReranker(TermWeights([]), LinearModel.neutral("ranker", CANDIDATE_FEATURES))
+    rows = reranker.features("étape 2 du guide ?", [step2, title], "fr")
+    assert rows[0]["number_in_heading"] == 1.0 and rows[1]["number_in_heading"] == 0.0
+    assert rows[1]["number_in_text"] == 0.0
+    four = reranker.features("What are the 4 ways?", [step2, title])
+    assert four[1]["number_in_text"] == 1.0 and four[0]["number_in_heading"] == 0.0  # not the label's /4
+    assert "number_in_heading" not in reranker.features("How do partners engage?", [title])[0]  # counts as average
