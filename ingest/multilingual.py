@@ -13,7 +13,6 @@ model and what is embedded); a rename swaps it into place, so a killed ingest le
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ import numpy as np
 
 from ingest.errors import IndexNotReady
 from ingest.sentences import fingerprint as fingerprint  # the same file layout: (index fingerprint, recipe)
+from ingest.sentences import write
 from ingest.store import StoredChunk, index_fingerprint
 
 VERSION = "1"
@@ -114,8 +114,5 @@ def build(path: Path, chunks: list[StoredChunk], embed: Callable[[list[str]], np
     ids = [c.id for c in chunks]
     matrix = np.vstack([vectors[cid] for cid in ids]) if ids else np.zeros((0, 384), np.float32)
     meta = {"fingerprint": index_fingerprint(chunks), "recipe": recipe(model), "ids": ids}
-    tmp = path.with_name(path.name + ".tmp.npz")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(tmp, meta=np.array(json.dumps(meta)), vectors=matrix.astype(np.float32))
-    os.replace(tmp, path)
+    write(path, meta, vectors=matrix.astype(np.float32))
     return len(pending)

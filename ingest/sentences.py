@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -86,6 +86,15 @@ class SentenceVectors:
             key = (int(a), int(b))
             out[key] = max(out.get(key, -1.0), float(sim))
         return out
+
+
+def write(path: Path, meta: Mapping[str, object], **arrays: np.ndarray) -> None:
+    """A vectors file (``meta`` as JSON beside the arrays) swapped into place by a rename: a killed ingest
+    leaves the old file or none. The multilingual passage and word vectors use it too."""
+    tmp = path.with_name(path.name + ".tmp.npz")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(tmp, meta=np.array(json.dumps(meta)), **arrays)  # type: ignore[arg-type]
+    os.replace(tmp, path)
 
 
 def fingerprint(path: Path) -> tuple[str, str] | None:
@@ -175,9 +184,5 @@ def build(path: Path, chunks: list[StoredChunk], embed: Callable[[list[str]], np
     dim = next(iter(vectors.values())).shape[0] if vectors else 0
     matrix = np.vstack([vectors[i] for i in range(len(owners))]) if owners else np.zeros((0, dim), np.float32)
     meta = {"fingerprint": index_fingerprint(chunks), "recipe": recipe(model), "owners": owners}
-    tmp = path.with_name(path.name + ".tmp.npz")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(tmp, meta=np.array(json.dumps(meta)), spans=np.array(spans, dtype=np.int32).reshape(-1, 2),
-             vectors=matrix.astype(np.float32))
-    os.replace(tmp, path)
+    write(path, meta, spans=np.array(spans, dtype=np.int32).reshape(-1, 2), vectors=matrix.astype(np.float32))
     return len(pending)

@@ -13,7 +13,6 @@ recipe; a rename swaps it into place, so a killed ingest leaves the old file or 
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +22,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from ingest.errors import IndexNotReady
 from ingest.sentences import fingerprint as fingerprint  # the same file layout: (index fingerprint, recipe)
+from ingest.sentences import write
 from ingest.store import StoredChunk, index_fingerprint
 
 VERSION = "1"
@@ -84,8 +84,5 @@ def build(path: Path, chunks: list[StoredChunk], embed: Callable[[list[str]], np
     rows = [fresh[new_rows[w]] if w in new_rows else previous.vectors[previous.row[w]] for w in words]  # type: ignore[union-attr]
     matrix = np.vstack(rows).astype(np.float32) if rows else np.zeros((0, 384), np.float32)
     meta = {"fingerprint": index_fingerprint(chunks), "recipe": recipe(model), "words": words}
-    tmp = path.with_name(path.name + ".tmp.npz")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(tmp, meta=np.array(json.dumps(meta)), vectors=matrix)
-    os.replace(tmp, path)
+    write(path, meta, vectors=matrix)
     return len(pending)
