@@ -182,11 +182,11 @@ class Settings(BaseSettings):
 
     @property
     def multilingual_path(self) -> Path:
-        return self.index_dir / "multilingual.npz"
+        return self.index_root / "multilingual.npz"
 
     @property
     def terms_path(self) -> Path:
-        return self.index_dir / "terms.npz"
+        return self.index_root / "terms.npz"
 
     @property
     def practices_path(self) -> Path:

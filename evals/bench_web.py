@@ -171,11 +171,10 @@ def chroma_and_postgres(root: Path) -> Iterator[dict[str, str]]:
                 time.sleep(0.5)
         store.add_chunks(chunks, np.vstack([vectors[c.id] for c in chunks]))  # the same index, its vectors as ingest wrote them
         (root / "index").mkdir()
-        for name in ("keyword", "sentences.npz", "practices.json"):
+        for name in ("keyword", "sentences.npz", "practices.json", "multilingual.npz", "terms.npz"):
             src = local.index_root / name
-            (shutil.copytree if src.is_dir() else shutil.copy)(src, root / "index" / name)
-        if local.multilingual_path.exists():
-            shutil.copy(local.multilingual_path, root / "index" / local.multilingual_path.name)
+            if src.exists():  # the multilingual files only where that view is on
+                (shutil.copytree if src.is_dir() else shutil.copy)(src, root / "index" / name)
         with postgres_server() as database:
             yield {"COALITION_CHROMA_URL": str(remote.chroma_url), "COALITION_INDEX_DIR": str(root / "index"),
                    "COALITION_DATABASE_URL": database}

@@ -1,7 +1,7 @@
 """Rebuilds that a kill cannot break: a complete index is built beside the one in use and swapped in.
 
 ``coalition ingest --rebuild`` builds into ``<index>/builds/<stamp>/`` (Chroma, BM25, sentence vectors,
-practice records: a whole index) while the old one keeps serving, then points the symlink
+multilingual passage and word vectors, practice records: a whole index) while the old one keeps serving, then points the symlink
 ``<index>/current`` at it with one atomic rename. A kill before the rename leaves the old index and
 a half build, which the next rebuild clears away; after it, the new index. ``Settings.index_root``
 follows the link (an index never rebuilt keeps its files directly in ``<index>/``). The index that
@@ -17,7 +17,7 @@ from pathlib import Path
 
 BUILDS = "builds"
 CURRENT = "current"
-LEGACY = ("chroma", "keyword", "sentences.npz", "practices.json")  # an index's files, before it had builds
+LEGACY = ("chroma", "keyword", "sentences.npz", "practices.json", "multilingual.npz", "terms.npz")  # before builds
 
 
 def new_build(index_dir: Path) -> Path:

@@ -87,3 +87,21 @@ def test_a_killed_rebuild_leaves_the_old_index_servable(tmp_path: Path, embedder
     assert Assistant.from_settings(settings, embedder).answer("What must partners commit to?").citations
     builds = [p.name for p in (settings.index_dir / "builds").iterdir()]
     assert len(builds) <= 2  # the new index and the one before it; killed builds are cleared away
+
+
+def test_a_rebuilt_index_serves_its_own_multilingual_vectors(tmp_path: Path,
+                                                               embedder: SentenceTransformerEmbedder) -> None:
+    """The e5 passage and word vectors live in the build they were made for, like the other derived files:
+    after a rebuild of a changed corpus the server loads the new ones, not those left from before."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    page = corpus / "note.txt"
+    page.write_text("# Partners\n\nEmployers and governments may join the Coalition.\n", encoding="utf-8")
+    settings = make_settings(tmp_path, corpus, multilingual=True)
+    Ingestor(settings, embedder).run()
+    page.write_text("# Partners\n\nTrade unions and universities may join the Coalition too.\n", encoding="utf-8")
+    assert Ingestor(settings, embedder).run(rebuild=True).exit_code == 0
+    assert settings.index_root != settings.index_dir  # the rebuild is in use
+    assistant = Assistant.from_settings(settings)  # raises IndexNotReady when the vectors are another index's
+    translator = assistant.retriever.passages.translator
+    assert translator is not None and "universities" in translator.terms.words
