@@ -6,6 +6,7 @@ can fuse them). LlamaIndex postprocessors and retrievers accept and return them 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,8 @@ from llama_index.core.bridge.pydantic import ConfigDict, Field
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
 from ingest.store import StoredChunk
+
+_NUMBER = re.compile(r"\d[\d.,/–-]*\d|\d")
 
 
 def text_node(chunk: StoredChunk) -> TextNode:
@@ -75,6 +78,14 @@ class Query(QueryBundle):
     verdict: Any = None  # the answerability postprocessor's Verdict (probability, decision, near-miss point)
     unknown_countries: list[str] = field(default_factory=list)
     injected: bool = False  # it held instruction-like phrases (removed)
+
+    @property
+    def term_text(self) -> str:
+        """What the term features (coverage, the composer's sentence choice) read: the question itself in
+        English; a French or Spanish question's words carried into the documents' vocabulary, its numbers kept."""
+        if self.translation is None:
+            return self.query_str
+        return " ".join([*self.translation.terms, *_NUMBER.findall(self.query_str)])
 
     @classmethod
     def of(cls, bundle: QueryBundle | str) -> Query:

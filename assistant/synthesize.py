@@ -66,6 +66,8 @@ class CitedSynthesizer(BaseSynthesizer):
         cleaned = q.cleaned or q.query_str
         follow_up = q.query_str != cleaned  # retrieved with the question before it too
         focus = cleaned if terms(cleaned) and follow_up else q.query_str
+        if q.translation is not None:  # French or Spanish: the sentences are chosen by the words BM25 searched
+            focus = q.term_text
         if q.unknown_countries or not verdict.answerable or (q.injected and not terms(cleaned)):
             answer = self.decline(q, ranked, probability, verdict.near_miss)
         else:
@@ -94,7 +96,7 @@ class CitedSynthesizer(BaseSynthesizer):
         """'The documents don't say'. When the best passage is close to the question (the topic is covered,
         the fact asked is not), the reply also quotes what they do say and cites it: a near-miss reply."""
         if ranked and not q.unknown_countries and not q.injected and probability >= near:
-            best = self.composer.select(q.query_str, ranked[:1])[:1]
+            best = self.composer.select(q.term_text, ranked[:1])[:1]
             text, citations = cite(best)
             return Answer(answer=f"{lang.phrase('near', q.language)}\n\n{text}", abstained=True, citations=citations,
                           language=q.language, answerable=round(probability, 4))

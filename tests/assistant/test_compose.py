@@ -54,3 +54,16 @@ def test_a_long_next_sentence_gives_its_first_clause() -> None:
     (snip,) = composer.select("What do partners gain from joining?", [Candidate(chunk, score=1.0, dense=0.5)])
     assert snip.quote == f"{first} In addition, by working together partners may increase the scale and impact of their actions"
     assert snip.cut and snip.quote in chunk.text
+
+
+def test_a_passage_of_up_to_a_hundred_words_is_quoted_whole() -> None:
+    sentences = ["Members of the group will serve for a two-year period, except for its chair.",
+                 "Membership may be renewed once, if proposed by the nominating groups.",
+                 "As partners, members will also take part in the activities of the network and contribute to its "
+                 "objectives, its events, its reports and its work on data, on finance and on the review of progress "
+                 "that the network carries out every year with its partners and its secretariat."]
+    chunk = StoredChunk("z", " ".join(sentences), {"doc_id": "d", "locator": "¶12", "kind": "paragraph"})
+    assert 60 < len(chunk.text.split()) <= 100
+    composer = ExtractiveComposer(TermWeights([chunk]))
+    (snip,) = composer.select("Will members take part in the activities?", [Candidate(chunk, score=1.0, dense=0.5)])
+    assert snip.quote == chunk.text  # the term served and its renewal come with the sentence that matched

@@ -89,3 +89,22 @@ def test_an_audience_translator_knows_only_the_words_of_the_passages_it_may_see(
     narrow = translator.restricted({"employers", "governments"})
     assert narrow.terms.words == [w for w in translator.terms.words if w in {"employers", "governments"}]
     assert set(narrow.translate("gobiernos empleadores sindicatos").terms) <= {"employers", "governments"}
+
+
+def test_a_french_question_s_sentence_is_chosen_by_its_words_in_the_documents_vocabulary(assistant: Assistant) -> None:
+    from assistant.answerable import Verdict
+    from assistant.candidates import Query
+    from assistant.retrieve import Candidate
+    from assistant.translate import Translation
+    from ingest.store import StoredChunk
+
+    opening = "The network was launched in 2023 by its founding members, after two years of consultations. "
+    text = (opening * 8 + "Participation in the network will not entail any membership fees, "
+            "although partners cover their own travel costs. " + opening * 2).strip()
+    chunk = StoredChunk("fees", text, {"doc_id": "d", "locator": "¶20", "kind": "paragraph"})
+    q = Query(query_str="L'adhésion est-elle payante en 2024 ?", language="fr",
+              translation=Translation(["adhésion", "est", "elle", "payante"], ["membership", None, None, "fees"]))
+    assert q.term_text == "membership fees 2024"  # the documents' words, and the question's numbers
+    q.verdict = Verdict(0.9, True, 0.5)
+    answer = assistant.synthesizer.synthesize(q, [Candidate(chunk, score=0.9, dense=0.3)]).metadata["answer"]
+    assert "membership fees" in answer.answer and not answer.abstained
