@@ -73,7 +73,7 @@ class Query(QueryBundle):
     vector: np.ndarray | None = None  # its MiniLM embedding, once computed
     sentence_sims: np.ndarray | None = None  # every stored sentence's cosine with it
     translation: Any = None  # a French or Spanish question's words in the documents' vocabulary (Translation)
-    ngrams: Any = None  # (vectorizer, its TF-IDF n-gram row): the n-gram views sharing a vectorizer reuse it
+    ngrams: Any = None  # (NgramIndex, its TF-IDF n-gram row): the n-gram views sharing a vectorizer reuse it
     answerable: float | None = None  # the answerability model's probability, once judged
     verdict: Any = None  # the answerability postprocessor's Verdict (probability, decision, near-miss point)
     unknown_countries: list[str] = field(default_factory=list)

@@ -8,17 +8,17 @@ LlamaIndex retriever does, scored in standard deviations above the corpus mean f
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 from llama_index.core.retrievers import BaseRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle
 
 from assistant.candidates import Query
-from ingest.keyword import KeywordIndex, keyword_text
+from ingest.keyword import KeywordIndex
 from ingest.multilingual import E5Encoder, PassageVectors
+from ingest.ngrams import NgramIndex
 from ingest.sentences import SentenceVectors
-from ingest.sentences import sentences as split_sentences
 
 if TYPE_CHECKING:
     from assistant.retrieve import Passages
@@ -135,46 +135,36 @@ class MultilingualView(View):
 class NgramView(View):
     """TF-IDF of character 3–5-grams of words, accents stripped: French and Spanish questions meet the English
     passages through shared roots ('coopération', 'universidad' ~ 'university', 'tripartita'), and misspellings
-    still share most of their n-grams. Built from the passages at start-up (0.3 s here)."""
+    still share most of their n-grams. Fitted by ``coalition ingest`` (``ingest/ngrams.py``); a view over
+    other passages than the index's (an audience's) fits its own, so its IDF counts only what it may see."""
 
     name = "ngram"
     matches_only = True
     by_sentence: ClassVar[bool] = False
 
     def __init__(self, passages: Passages, fitted: NgramView | None = None) -> None:
-        """``fitted``: share that view's vocabulary and weights (fitting is most of the start-up cost)."""
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
+        """``fitted``: share that view's n-grams (what the passage and sentence views both read)."""
         super().__init__(passages)
-        self.vectorizer: Any
-        self.matrix: Any
+        stored = passages.index.ngrams
+        self.grams: NgramIndex | None
         if fitted is not None:
-            self.vectorizer, self.matrix = fitted.vectorizer, fitted.matrix
+            self.grams = fitted.grams
+        elif stored is not None and stored.passages.shape[0] == len(passages.chunks):
+            self.grams = stored
         else:
-            texts = [keyword_text(c) for c in passages.chunks]
-            self.vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), strip_accents="unicode",
-                                              sublinear_tf=True, dtype=np.float32)
-            self.matrix = self.vectorizer.fit_transform(texts) if texts else None
-        self.owner = np.zeros(0, dtype=np.int64)
-        if self.by_sentence and self.matrix is not None:
-            flat = [(i, c.text[a:b]) for i, c in enumerate(passages.chunks) for a, b in split_sentences(c.text)]
-            self.owner = np.array([i for i, _ in flat], dtype=np.int64)
-            self.matrix = self.vectorizer.transform([piece for _, piece in flat]) if flat else None
-        # held by column (n-gram): a question's few n-grams pick their columns, an inverted index. The sparse
-        # product over every row cost 602 ms at 474k sentences (a 100k-passage corpus), this 21 ms, same scores
-        self.matrix = self.matrix.tocsc() if self.matrix is not None else None
+            self.grams = NgramIndex.fit(passages.chunks)
+        self.matrix = None if self.grams is None else self.grams.sentences if self.by_sentence else self.grams.passages
 
     def scores(self, query: Query) -> np.ndarray | None:
-        if self.matrix is None:
+        if self.grams is None or self.matrix is None:
             return None
-        if query.ngrams is None or query.ngrams[0] is not self.vectorizer:  # one transform for views sharing it
-            query.ngrams = (self.vectorizer, self.vectorizer.transform([query.query_str]))
-        row = query.ngrams[1]
-        sims = np.asarray(self.matrix[:, row.indices] @ row.data, dtype=np.float32).ravel()
+        if query.ngrams is None or query.ngrams[0] is not self.grams:  # one transform for views sharing it
+            query.ngrams = (self.grams, self.grams.query(query.query_str))
+        sims = self.grams.score(self.matrix, query.ngrams[1])
         if not self.by_sentence:
             return sims
         best = np.zeros(len(self.passages.chunks), dtype=np.float32)
-        np.maximum.at(best, self.owner, sims)
+        np.maximum.at(best, self.grams.owner, sims)
         return best
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ingest.errors import IndexNotReady
+from ingest.ngrams import NgramIndex
 from ingest.store import StoredChunk, index_fingerprint
 
 
@@ -37,7 +38,7 @@ def passage_context(chunk: StoredChunk) -> str:
     return f"{chunk.metadata.get('label', '')} {chunk.metadata.get('locator', '')} {headings}"
 
 
-VERSION = 2  # 2: one-character tokens kept ('Step 4', '(a)')
+VERSION = 3  # 2: one-character tokens kept ('Step 4', '(a)'); 3: the n-gram views' TF-IDF stored beside (ingest/ngrams.py)
 _TOKENS = r"(?u)\b\w+\b"  # bm25s's default drops one-character tokens, so 'step 4' lost its number
 
 
@@ -57,6 +58,9 @@ def build(path: Path, chunks: list[StoredChunk]) -> None:
         retriever = bm25s.BM25()
         retriever.index(tokenize([keyword_text(c) for c in chunks], _stemmer()), show_progress=False)
         retriever.save(str(tmp / "bm25"))
+        grams = NgramIndex.fit(chunks)
+        if grams is not None:
+            grams.save(tmp / "ngrams")
     with (tmp / "chunks.jsonl").open("w", encoding="utf-8") as fh:
         for chunk in chunks:
             fh.write(json.dumps(asdict(chunk), ensure_ascii=False) + "\n")
@@ -87,8 +91,10 @@ class KeywordIndex:
         hits = index.search("membership fees", k=10)   # [(chunk_id, score), ...]
     """
 
-    def __init__(self, chunks: list[StoredChunk], retriever: Any, fp: str) -> None:
+    def __init__(self, chunks: list[StoredChunk], retriever: Any, fp: str, ngrams: NgramIndex | None = None) -> None:
+        """``ngrams``: the n-gram TF-IDF ingest fitted over these chunks (None: the n-gram views fit their own)."""
         self.chunks = chunks
+        self.ngrams = ngrams
         self.by_id = {c.id: c for c in chunks}
         self.retriever = retriever
         self.fingerprint = fp
@@ -103,7 +109,7 @@ class KeywordIndex:
             raise IndexNotReady(f"no keyword index at {path}; run `coalition ingest`")
         chunks = [StoredChunk(**json.loads(line)) for line in (path / "chunks.jsonl").open(encoding="utf-8")]
         retriever = bm25s.BM25.load(str(path / "bm25")) if chunks else None
-        return cls(chunks, retriever, fp)
+        return cls(chunks, retriever, fp, NgramIndex.load(path / "ngrams"))
 
     def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[tuple[str, float]]:
         """Top ``k`` chunk ids by BM25; ``allowed`` is an optional boolean mask over chunks (filters)."""
