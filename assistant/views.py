@@ -153,14 +153,13 @@ class NgramView(View):
             self.grams = stored
         else:
             self.grams = NgramIndex.fit(passages.chunks)
-        self.matrix = None if self.grams is None else self.grams.sentences if self.by_sentence else self.grams.passages
 
     def scores(self, query: Query) -> np.ndarray | None:
-        if self.grams is None or self.matrix is None:
+        if self.grams is None:
             return None
         if query.ngrams is None or query.ngrams[0] is not self.grams:  # one transform for views sharing it
             query.ngrams = (self.grams, self.grams.query(query.query_str))
-        sims = self.grams.score(self.matrix, query.ngrams[1])
+        sims = self.grams.score(self.grams.sentences if self.by_sentence else self.grams.passages, query.ngrams[1])
         if not self.by_sentence:
             return sims
         best = np.zeros(len(self.passages.chunks), dtype=np.float32)

@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 
 from ingest.errors import IndexNotReady
+from ingest.keyed import KeyedVectors
 from ingest.sentences import fingerprint as fingerprint  # the same file layout: (index fingerprint, recipe)
-from ingest.sentences import write
-from ingest.store import StoredChunk, index_fingerprint
+from ingest.store import StoredChunk
 
 VERSION = "1"
 MAX_WORDS = 160  # the passage's heading and its first 160 words: longer adds cost, little signal
@@ -64,24 +64,15 @@ def recipe(model: str) -> str:
     return f"{model} passages-v{VERSION} max{MAX_WORDS}"
 
 
-class PassageVectors:
+class PassageVectors(KeyedVectors):
     """Unit vectors per chunk id. Example: ``PassageVectors.load(path).matrix(ids) @ query_vector``."""
 
-    def __init__(self, ids: list[str], vectors: np.ndarray, fp: str, recipe: str) -> None:
-        self.ids = ids
-        self.vectors = vectors
-        self.fingerprint = fp
-        self.recipe = recipe
-        self.row = {cid: i for i, cid in enumerate(ids)}
+    key_field = "ids"
+    what = "multilingual vectors"
 
-    @classmethod
-    def load(cls, path: Path) -> PassageVectors:
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                meta = json.loads(str(data["meta"]))
-                return cls(meta["ids"], data["vectors"], meta["fingerprint"], meta["recipe"])
-        except (OSError, ValueError, KeyError) as exc:
-            raise IndexNotReady(f"no multilingual vectors at {path}; run `coalition ingest`") from exc
+    @property
+    def ids(self) -> list[str]:
+        return self.keys
 
     def matrix(self, ids: list[str]) -> np.ndarray:
         """The vectors of ``ids`` in that order (zeros for an id it lacks)."""
@@ -95,24 +86,6 @@ class PassageVectors:
 def build(path: Path, chunks: list[StoredChunk], embed: Callable[[list[str]], np.ndarray], model: str) -> int:
     """Write the vectors of ``chunks``, reusing those in ``path`` made by the same recipe; returns how many
     passages were embedded."""
-    try:
-        previous: PassageVectors | None = PassageVectors.load(path)
-    except IndexNotReady:
-        previous = None
-    if previous is not None and previous.recipe != recipe(model):
-        previous = None
-    vectors: dict[str, np.ndarray] = {}
-    pending = []
-    for chunk in chunks:
-        if previous is not None and chunk.id in previous.row:
-            vectors[chunk.id] = previous.vectors[previous.row[chunk.id]]
-        else:
-            pending.append(chunk)
-    if pending:
-        fresh = embed([passage_text(c) for c in pending])
-        vectors.update({c.id: fresh[i] for i, c in enumerate(pending)})
-    ids = [c.id for c in chunks]
-    matrix = np.vstack([vectors[cid] for cid in ids]) if ids else np.zeros((0, 384), np.float32)
-    meta = {"fingerprint": index_fingerprint(chunks), "recipe": recipe(model), "ids": ids}
-    write(path, meta, vectors=matrix.astype(np.float32))
-    return len(pending)
+    by_id = {c.id: c for c in chunks}
+    return PassageVectors.build(path, chunks, list(by_id), lambda ids: [passage_text(by_id[i]) for i in ids], embed,
+                                recipe(model))

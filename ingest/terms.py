@@ -12,7 +12,6 @@ recipe; a rename swaps it into place, so a killed ingest leaves the old file or 
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -20,10 +19,9 @@ from pathlib import Path
 import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-from ingest.errors import IndexNotReady
+from ingest.keyed import KeyedVectors
 from ingest.sentences import fingerprint as fingerprint  # the same file layout: (index fingerprint, recipe)
-from ingest.sentences import write
-from ingest.store import StoredChunk, index_fingerprint
+from ingest.store import StoredChunk
 
 VERSION = "1"
 _WORD = re.compile(r"[a-z][a-z\-]{2,}")
@@ -43,24 +41,15 @@ def recipe(model: str) -> str:
     return f"{model} terms-v{VERSION}"
 
 
-class TermVectors:
+class TermVectors(KeyedVectors):
     """Unit vectors per corpus word. Example: ``TermVectors.load(path).vectors @ e5.query("empleo")``."""
 
-    def __init__(self, words: list[str], vectors: np.ndarray, fp: str, recipe: str) -> None:
-        self.words = words
-        self.vectors = vectors
-        self.fingerprint = fp
-        self.recipe = recipe
-        self.row = {w: i for i, w in enumerate(words)}
+    key_field = "words"
+    what = "term vectors"
 
-    @classmethod
-    def load(cls, path: Path) -> TermVectors:
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                meta = json.loads(str(data["meta"]))
-                return cls(meta["words"], data["vectors"], meta["fingerprint"], meta["recipe"])
-        except (OSError, ValueError, KeyError) as exc:
-            raise IndexNotReady(f"no term vectors at {path}; run `coalition ingest`") from exc
+    @property
+    def words(self) -> list[str]:
+        return self.keys
 
     def subset(self, words: set[str]) -> TermVectors:
         """Only ``words`` (an audience's view keeps the words of the passages it may see)."""
@@ -71,18 +60,4 @@ class TermVectors:
 def build(path: Path, chunks: list[StoredChunk], embed: Callable[[list[str]], np.ndarray], model: str) -> int:
     """Write the vectors of the words of ``chunks``, reusing those in ``path`` made by the same recipe;
     returns how many words were embedded."""
-    try:
-        previous: TermVectors | None = TermVectors.load(path)
-    except IndexNotReady:
-        previous = None
-    if previous is not None and previous.recipe != recipe(model):
-        previous = None
-    words = vocabulary(chunks)
-    pending = [w for w in words if previous is None or w not in previous.row]
-    fresh = embed(pending) if pending else np.zeros((0, 384), np.float32)
-    new_rows = {w: i for i, w in enumerate(pending)}
-    rows = [fresh[new_rows[w]] if w in new_rows else previous.vectors[previous.row[w]] for w in words]  # type: ignore[union-attr]
-    matrix = np.vstack(rows).astype(np.float32) if rows else np.zeros((0, 384), np.float32)
-    meta = {"fingerprint": index_fingerprint(chunks), "recipe": recipe(model), "words": words}
-    write(path, meta, vectors=matrix)
-    return len(pending)
+    return TermVectors.build(path, chunks, vocabulary(chunks), lambda words: words, embed, recipe(model))
