@@ -33,11 +33,11 @@ from assistant.retrieve import VIEWS
 from assistant.text import answer_type_terms, question_terms, text_terms, words
 from assistant.translate import Translator
 from ingest.keyword import passage_context
+from ingest.lexicon import last_year
 
 ANSWERABLE_FEATURES = ("top", "margin", *(f"z_{v}" for v in VIEWS), "dense", "e5", "coverage", "agree",
                        "known_terms", "uncovered_idf", "uncovered_top3", "named_in_passage", "named_in_corpus", "has_named",
                        "after_dates", "asked_type_missing", "other_language")
-_YEAR = re.compile(r"\b(19|20)\d{2}\b")
 _TOKEN = re.compile(r"[^\W\d_][\w\-']*|\d[\d,.]*\d|\d")
 
 
@@ -71,7 +71,9 @@ class Answerability(BaseNodePostprocessor):
     """A LlamaIndex postprocessor that judges the ranked passages and writes the probability on the
     question (``Query.answerable``); the synthesizer answers or declines by it. The passages pass unchanged.
 
-    Example: ``Answerability(model, weights, corpus_texts).probability(question, ranked)`` → 0.93."""
+    The corpus's words and its latest year come from the lexicon ingest stored (``weights.lexicon``).
+
+    Example: ``Answerability(model, weights).probability(question, ranked)`` → 0.93."""
 
     model: Any  # LinearModel
     weights: Any  # TermWeights
@@ -81,15 +83,14 @@ class Answerability(BaseNodePostprocessor):
     _vocabulary: set[str] = PrivateAttr(default_factory=set)
     _last_year: int = PrivateAttr(0)
 
-    def __init__(self, model: LinearModel, weights: TermWeights, corpus_texts: list[str],
+    def __init__(self, model: LinearModel, weights: TermWeights,
                  judge: AnswerJudge | None = None, judged_model: LinearModel | None = None,
                  translator: Translator | None = None) -> None:
         if (judge is None) != (judged_model is None):
             raise ValueError("an LLM judge needs the model fitted with its feature (fitted/answerable_llm.json)")
         super().__init__(model=model, weights=weights, judge=judge, judged_model=judged_model, translator=translator)
-        self._vocabulary = {w for text in corpus_texts for w in words(text)}
-        years = [int(y.group(0)) for text in corpus_texts for y in _YEAR.finditer(text)]
-        self._last_year = max(years, default=0)
+        self._vocabulary = weights.lexicon.union("words")
+        self._last_year = weights.lexicon.last_year
 
     @classmethod
     def class_name(cls) -> str:
@@ -119,8 +120,7 @@ class Answerability(BaseNodePostprocessor):
             x["known_terms"] = known / total if total else 1.0
         else:  # the share of its words that have a near equivalent among the documents' words
             x["known_terms"] = self.translator.translate(question).known_share if self.translator else 1.0
-        years = [int(y.group(0)) for y in _YEAR.finditer(question)]
-        x["after_dates"] = 1.0 if years and max(years) > self.last_year else 0.0
+        x["after_dates"] = 1.0 if last_year(question) > self.last_year else 0.0
         if not ranked:
             return x
         best = ranked[0]
@@ -128,7 +128,7 @@ class Answerability(BaseNodePostprocessor):
             # the most specific question term the best passages lack: a near-miss question matches the topic
             # ('the Summit') but not the fact asked ('heads of state'), which is often its rarest word
             top_idf = max(self.weights.weight(t) for t in qterms)
-            near = [set(text_terms(f"{passage_context(c.chunk)} {c.chunk.text}")) for c in ranked[:3]]
+            near = [self.weights.terms(c.chunk) for c in ranked[:3]]
             x["uncovered_idf"] = max((self.weights.weight(t) for t in qterms if t not in near[0]), default=0.0) / top_idf
             x["uncovered_top3"] = max((self.weights.weight(t) for t in qterms if not any(t in n for n in near)),
                                       default=0.0) / top_idf

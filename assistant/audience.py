@@ -94,7 +94,7 @@ def restricted_index(index: KeywordIndex, mask: np.ndarray) -> KeywordIndex:
     if chunks:
         retriever = bm25s.BM25()
         retriever.index(tokenize([keyword_text(c) for c in chunks], index.stemmer), show_progress=False)
-    return KeywordIndex(chunks, retriever, index.fingerprint)
+    return KeywordIndex(chunks, retriever, index.fingerprint, lexicon=index.lexicon.restricted(mask))
 
 
 def key_audience(settings: Settings, key: str | None) -> Audience:

@@ -96,7 +96,7 @@ class Assistant:
         self.generator = generator
         self.synthesizer = CitedSynthesizer(composer, answerability, generator)
         self.engine = RetrieverQueryEngine(retriever, self.synthesizer, node_postprocessors=[reranker, answerability])
-        self.countries = {name for c in retriever.index.chunks for name in geo.mentioned(c.text)}  # the documents'
+        self.countries = retriever.index.lexicon.union("countries")  # the documents'
         # this is the full view (staff); for_audience gives the view of the passages an audience may see
         self.views: AudienceViews[Assistant] = AudienceViews(retriever.index.chunks, self, self._restricted,
                                                              default_visibility(settings))
@@ -125,7 +125,7 @@ class Assistant:
         sentence_vectors = SentenceVectors.load(settings.sentence_path)
         if (sentence_vectors.fingerprint, sentence_vectors.recipe) != (index.fingerprint, sentence_recipe(embedder.name)):
             raise IndexNotReady("the sentence vectors are not those of this index and model; run `coalition ingest`")
-        weights = TermWeights(index.chunks)
+        weights = TermWeights(index.lexicon)
         load = LinearModel.load_or_neutral if fitting else lambda name, _features: LinearModel.load(name)
         learned = LearnedReranker(weights, load("ranker", CANDIDATE_FEATURES))
         reranker: BaseNodePostprocessor = learned
@@ -134,7 +134,7 @@ class Assistant:
         generator = None
         if settings.llm_url:
             generator = OpenAIGenerator(settings)
-        speller = Speller([c.text for c in index.chunks], english())
+        speller = Speller([], english(), index.lexicon.union("spelling"))
         views, encoder, translator = None, None, None
         if settings.multilingual:
             encoder = multilingual.E5Encoder()
@@ -160,9 +160,7 @@ class Assistant:
                 raise ValueError("COALITION_LLM_JUDGE needs assistant/fitted/answerable_llm.json: fit it with "
                                  "`python -m evals.fit --llm-judge` against that LLM")
             judge, judged = AnswerJudge(judge_llm(settings)), LinearModel.load("answerable_llm")
-        answerability = Answerability(load("answerable", ANSWERABLE_FEATURES), weights,
-                                      [f"{c.metadata.get('title', '')} {c.text}" for c in index.chunks], judge, judged,
-                                      translator)
+        answerability = Answerability(load("answerable", ANSWERABLE_FEATURES), weights, judge, judged, translator)
         return cls(settings, retriever, reranker, composer, answerability, generator, practices)
 
     @property

@@ -13,10 +13,8 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections import Counter
 from typing import Any
 
-from llama_index.core.bridge.pydantic import PrivateAttr
 from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.schema import NodeWithScore, QueryBundle
 
@@ -25,7 +23,7 @@ from assistant.candidates import candidates as as_candidates
 from assistant.fitted import LinearModel
 from assistant.retrieve import VIEWS
 from assistant.text import GLOSSARY, question_terms, text_terms
-from ingest.keyword import passage_context
+from ingest.lexicon import Lexicon, passage_words
 from ingest.store import StoredChunk
 
 # Chosen on the gold set and held-out set a (evals/): sentence 0.3 → 0.6 and terms 0.5 → 0.45 raised MRR on both.
@@ -33,15 +31,24 @@ LEXICAL_WEIGHT, SENTENCE_WEIGHT = 0.45, 0.6
 
 
 class TermWeights:
-    """Inverse document frequency of stemmed terms over the indexed chunks."""
+    """Inverse document frequency of stemmed terms over the indexed chunks, and each chunk's terms: both
+    read from the lexicon ingest stored (``ingest/lexicon.py``), not analysed again at start-up."""
 
-    def __init__(self, chunks: list[StoredChunk]) -> None:
-        df: Counter[str] = Counter()
-        for chunk in chunks:
-            df.update(text_terms(passage_words(chunk)))
-        n = max(len(chunks), 1)
-        self.idf = {t: math.log(1 + n / (1 + f)) for t, f in df.items()}
+    def __init__(self, lexicon: Lexicon) -> None:
+        self.lexicon = lexicon
+        n = max(len(lexicon.ids), 1)
+        self.idf = {t: math.log(1 + n / (1 + f)) for t, f in lexicon.frequencies("terms").items()}
         self.unknown = math.log(1 + n)
+
+    @classmethod
+    def of(cls, chunks: list[StoredChunk]) -> TermWeights:
+        """Over ``chunks`` analysed here (a few passages; an index stores its lexicon)."""
+        return cls(Lexicon.fit(chunks))
+
+    def terms(self, chunk: StoredChunk) -> set[str]:
+        """The passage's terms (its locator and heading with its text), with the answer-type pseudo-terms."""
+        stored = self.lexicon.row("terms", chunk.id)
+        return stored if stored is not None else text_terms(passage_words(chunk))
 
     def weight(self, term: str) -> float:
         return self.idf.get(term, self.unknown)
@@ -56,10 +63,6 @@ class TermWeights:
         return sum(self.weight(t) for t in covered) / total
 
 
-def passage_words(chunk: StoredChunk) -> str:
-    return f"{passage_context(chunk)} {chunk.text}"
-
-
 class HybridReranker(BaseNodePostprocessor):
     """The hand-set baseline: ``score = dense + sentence_weight × max(0, best sentence − dense)
     + lexical_weight × coverage`` (a passage whose one sentence answers better than the whole is lifted)."""
@@ -67,7 +70,6 @@ class HybridReranker(BaseNodePostprocessor):
     weights: Any  # TermWeights (pydantic sees an arbitrary type)
     lexical_weight: float = LEXICAL_WEIGHT
     sentence_weight: float = SENTENCE_WEIGHT
-    _terms: dict[str, set[str]] = PrivateAttr(default_factory=dict)
 
     def __init__(self, weights: TermWeights, lexical_weight: float = LEXICAL_WEIGHT,
                  sentence_weight: float = SENTENCE_WEIGHT, **data: Any) -> None:
@@ -82,9 +84,7 @@ class HybridReranker(BaseNodePostprocessor):
         return self.rerank(query.query_str, as_candidates(nodes), query.language)  # type: ignore[return-value]
 
     def chunk_terms(self, chunk: StoredChunk) -> set[str]:
-        if chunk.id not in self._terms:
-            self._terms[chunk.id] = text_terms(passage_words(chunk))
-        return self._terms[chunk.id]
+        return self.weights.terms(chunk)
 
     def rerank(self, question: str, candidates: list[Candidate], language: str = "en") -> list[Candidate]:
         qterms = question_terms(question)

@@ -47,7 +47,7 @@ def restrict(assistant: Any, mask: np.ndarray) -> tuple[FusionRetriever, BaseNod
     full: FusionRetriever = assistant.retriever
     index = restricted_index(full.index, mask)
     chunks = index.chunks
-    speller = Speller([c.text for c in chunks], full.speller.english)
+    speller = Speller([], full.speller.english, index.lexicon.union("spelling"))
     sentence, e5 = full.view("sentence"), full.view("e5")
     full_translator = full.passages.translator
     translator = full_translator.restricted(set(vocabulary(chunks))) if full_translator is not None else None
@@ -56,14 +56,13 @@ def restrict(assistant: Any, mask: np.ndarray) -> tuple[FusionRetriever, BaseNod
         speller, _Rows(e5) if isinstance(e5, MultilingualView) else None,  # type: ignore[arg-type]
         e5.encoder if isinstance(e5, MultilingualView) else None, e5.english if isinstance(e5, MultilingualView) else True,
         translator)
-    weights = TermWeights(chunks)
+    weights = TermWeights(index.lexicon)
     reranker: BaseNodePostprocessor = assistant.reranker  # a cross-encoder reads no corpus statistics: shared
     if isinstance(reranker, LearnedReranker):
         reranker = LearnedReranker(weights, reranker.model)
     composer = ExtractiveComposer(weights, assistant.composer.max_words, parts=split_parts(chunks),
                                   close=assistant.composer.close)
-    answerability = Answerability(assistant.answerability.model, weights,
-                                  [f"{c.metadata.get('title', '')} {c.text}" for c in chunks], translator=translator)
+    answerability = Answerability(assistant.answerability.model, weights, translator=translator)
     records = [r for r in assistant.practices.records
                if r.chunk_ids and all(cid in index.by_id for cid in r.chunk_ids)]
     practices = PracticeFinder(records, full.embedder)

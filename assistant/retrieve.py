@@ -69,7 +69,7 @@ class Passages:
         self.position = {c.id: i for i, c in enumerate(self.chunks)}
         vectors = store.embeddings([c.id for c in self.chunks])
         self.vectors = np.vstack([vectors[c.id] for c in self.chunks]) if self.chunks else np.zeros((0, 384))
-        self.speller = speller or Speller([c.text for c in self.chunks])
+        self.speller = speller or Speller([], vocabulary=index.lexicon.union("spelling"))
         trusted = np.array([not c.metadata.get("instruction_like", False) for c in self.chunks], dtype=bool)
         self.trusted = None if trusted.all() else trusted  # None: nothing to leave out (the fast path)
         self.values = {key: {str(c.metadata.get(key, "")) for c in self.chunks} - {""} for key in FILTER_KEYS if key != "theme"}

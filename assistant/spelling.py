@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from assistant.text import STOPWORDS
+from ingest.analysis import spelling_words
 
 if TYPE_CHECKING:
     from spellchecker import SpellChecker
@@ -36,8 +37,11 @@ def english() -> SpellChecker:
 class Speller:
     """Example: ``Speller(["The Coalition …"]).fix("how do i jion the coalitoin?")`` → 'how do i join the coalition?'."""
 
-    def __init__(self, texts: list[str], english: SpellChecker | None = None) -> None:
-        vocabulary = sorted({w for text in texts for w in _TOKEN.findall(text.lower()) if len(w) > 2})
+    def __init__(self, texts: list[str], english: SpellChecker | None = None, vocabulary: set[str] | None = None) -> None:
+        """``vocabulary``: the corpus's spelling words, as ingest stored them (``Lexicon``); else read from ``texts``."""
+        if vocabulary is None:
+            vocabulary = {w for text in texts for w in spelling_words(text)}
+        vocabulary = sorted(vocabulary)
         self.corpus = set(vocabulary) | STOPWORDS
         self.english = english
         self.counts: Mapping[str, int] = english.word_frequency.dictionary if english else {}

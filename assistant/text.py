@@ -3,26 +3,20 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-
-import Stemmer
 
 from assistant.errors import UnencodableText
+from ingest.analysis import DATE as DATE  # re-exported: the analysis is shared with ingest (ingest/analysis.py)
+from ingest.analysis import NAME as NAME
+from ingest.analysis import NUMBER as NUMBER
+from ingest.analysis import OFTEN as OFTEN
+from ingest.analysis import STEPS as STEPS
+from ingest.analysis import STOPWORDS as STOPWORDS
+from ingest.analysis import answer_type_terms as answer_type_terms
+from ingest.analysis import stem as stem
+from ingest.analysis import terms as terms
+from ingest.analysis import text_terms as text_terms
+from ingest.analysis import words as words
 from ingest.sentences import sentences as sentences  # re-exported: the answering stages split with it
-
-STOPWORDS = frozenset(
-    """a an the and or but if of to in on at by for with from as is are was were be been being do does did
-    doing have has had having it its it's this that these those there their they them we our us you your i me my
-    what which who whom whose when where why how can could should would will shall may might must not no nor so
-    than too very just also about into over under again further then once any all both each few more most other
-    some such only own same s t don now please tell give show explain describe say says said list much many since
-    often frequently""".split()
-)
-# Words in nearly every passage ('coalition', 'social justice', 'ILO') are not stopwords: they count at
-# their (low) IDF, so a question made of them alone ('What is the Global Coalition?') still has terms.
-
-_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]|[A-Za-z]|\d[\d,.]*\d|\d")
-_stemmer = Stemmer.Stemmer("english")
 
 
 def require_utf8(text: str, what: str) -> str:
@@ -33,25 +27,6 @@ def require_utf8(text: str, what: str) -> str:
         raise UnencodableText(f"{what} holds text that cannot be encoded as UTF-8 (a lone surrogate at "
                               f"character {exc.start})") from None
     return text
-
-
-def words(text: str) -> list[str]:
-    return [w.lower().strip("'") for w in _WORD.findall(text)]
-
-
-@lru_cache(maxsize=8192)
-def stem(word: str) -> str:
-    return str(_stemmer.stemWord(word))
-
-
-def terms(text: str) -> list[str]:
-    """Content terms, stemmed: 'commitments' and 'commit' meet. A hyphenated word also gives its parts
-    ('country-by-country' meets 'countries', 'two-year' meets 'year')."""
-    out = []
-    for w in words(text):
-        parts = w.split("-") if "-" in w else []
-        out += [stem(x) for x in (w, *parts) if x not in STOPWORDS and len(x) > 1]
-    return out
 
 
 # How people ask → how the documents say it. A question term also counts as covered by these words
@@ -104,47 +79,6 @@ def question_terms(question: str) -> list[str]:
         found.append(stem("include"))
     return found + answer_type_terms(question)
 
-
-# What a question asks for, in the three working languages (the question words only: the documents are English).
-_ASKS_WHEN = re.compile(r"^\W*(when|what date|what year|which year|by when|since when|quand|à quelle date|en quelle année|"
-                        r"cuándo|en qué (año|fecha)|qué fecha)\b", re.IGNORECASE)
-_ASKS_NUMBER = re.compile(r"^\W*(how (many|much|big|large|long)|what (amount|number|budget|percentage|share)|combien|"
-                          r"quel(le)? (montant|nombre|pourcentage|budget)|cuánt[oa]s?|qué (porcentaje|cantidad|monto))\b",
-                          re.IGNORECASE)
-_ASKS_WHO = re.compile(r"^\W*(who|whom|which (person|people|organi[sz]ations?|countries|country)|name of|qui|quelles? "
-                       r"(personnes?|organisations?)|quién(es)?|qué (personas?|organizaciones?))\b", re.IGNORECASE)
-# a name: two capitalised words ('Atle Høie', 'Coordinating Group'), or an acronym of three letters or more
-_NAME = re.compile(r"\b[A-Z][a-zà-ÿ]+(?: (?:[A-Z]\.|of|for|the))?(?: [A-Z][a-zà-ÿA-Z]+)+\b|\b[A-Z]{3,}\b")
-_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
-# Month names only capitalised: 'partners may join' holds no date.
-# A year that names a plan ('the 2030 Agenda', 'Agenda 2030') is not a date.
-_DATE = re.compile(rf"\b((?<!Agenda )(19|20)\d{{2}}(?! Agenda)|{_MONTHS}|[Ff]irst half|[Ss]econd half)\b")
-_NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|hundred|thousand|million)\b",
-                     re.IGNORECASE)
-# 'How can we join?' wants the procedure: a sentence opening with its purpose ('To become a partner …,')
-# or saying what one is asked to do ('will be requested to inform …').
-_ASKS_HOW = re.compile(r"^\W*how (can|do|does|should|could|to|may)\b(?!.*\bbe \w+ed\b)", re.IGNORECASE)
-_STEPS = re.compile(r"(?:^|[.:]\s+)To [a-z]+\b[^,.]{0,80},|\b(?:requested|required|invited|asked) to\b")
-# 'How often…?' wants a frequency: 'twice a year', 'once a year', 'annually', 'every two years'.
-_ASKS_OFTEN = re.compile(r"^\W*(how (often|frequently|regularly)|how many times)\b", re.IGNORECASE)
-_OFTEN = re.compile(r"\b((once|twice|\w+ times) (a|per|each) (year|month|week)|annual(ly)?|yearly|monthly|"
-                    r"every \w+( \w+)? (years?|months?|weeks?)|each year|regularly)\b", re.IGNORECASE)
-DATE, NUMBER, STEPS, OFTEN, NAME = "<date>", "<number>", "<steps>", "<often>", "<name>"
-
-
-# (pseudo-term, what a question asking for it looks like, what a text holding one looks like)
-_ANSWER_TYPES = ((DATE, _ASKS_WHEN, _DATE), (NUMBER, _ASKS_NUMBER, _NUMBER), (STEPS, _ASKS_HOW, _STEPS),
-                 (OFTEN, _ASKS_OFTEN, _OFTEN), (NAME, _ASKS_WHO, _NAME))
-
-
-def answer_type_terms(question: str) -> list[str]:
-    """'When…?' wants a date and 'how many…?' a number: pseudo-terms that passages holding one cover."""
-    return [term for term, asks, _ in _ANSWER_TYPES if asks.search(question)]
-
-
-def text_terms(text: str) -> set[str]:
-    """A passage's or sentence's terms, with the answer-type pseudo-terms it can satisfy."""
-    return set(terms(text)) | {term for term, _, holds in _ANSWER_TYPES if holds.search(text)}
 
 
 def expansions(text: str) -> list[str]:

@@ -3,6 +3,7 @@
 It is written beside the vectors with the chunk records it was built from and the index's fingerprint
 (their ids and documents' fingerprints, ``store.index_fingerprint``); ingest rebuilds it whenever that
 differs from Chroma's, so the two stay consistent, metadata included.
+Beside it: the n-gram TF-IDF (``ingest/ngrams.py``) and every passage's analysed words (``ingest/lexicon.py``).
 The swap into place is a rename, so a killed ingest leaves either the old index or none.
 """
 
@@ -17,6 +18,8 @@ from typing import Any
 import numpy as np
 
 from ingest.errors import IndexNotReady
+from ingest.lexicon import Lexicon
+from ingest.lexicon import passage_context as passage_context  # re-exported: BM25 reads it too
 from ingest.ngrams import NgramIndex
 from ingest.store import StoredChunk, index_fingerprint
 
@@ -32,13 +35,8 @@ def keyword_text(chunk: StoredChunk) -> str:
     return f"{passage_context(chunk)}\n{chunk.text}"
 
 
-def passage_context(chunk: StoredChunk) -> str:
-    """The document label, locator and headings of a passage ('GB.349/INS/4 ¶28 Secretariat')."""
-    headings = " ".join(json.loads(str(chunk.metadata.get("heading_path", "[]")))[-1:])
-    return f"{chunk.metadata.get('label', '')} {chunk.metadata.get('locator', '')} {headings}"
-
-
-VERSION = 3  # 2: one-character tokens kept ('Step 4', '(a)'); 3: the n-gram views' TF-IDF stored beside (ingest/ngrams.py)
+VERSION = 4  # 2: one-character tokens kept ('Step 4', '(a)'); 3: the n-gram views' TF-IDF stored beside
+# (ingest/ngrams.py); 4: every passage's terms, words and countries stored beside (ingest/lexicon.py)
 _TOKENS = r"(?u)\b\w+\b"  # bm25s's default drops one-character tokens, so 'step 4' lost its number
 
 
@@ -61,6 +59,7 @@ def build(path: Path, chunks: list[StoredChunk]) -> None:
         grams = NgramIndex.fit(chunks)
         if grams is not None:
             grams.save(tmp / "ngrams")
+    Lexicon.fit(chunks).save(tmp / "lexicon")
     with (tmp / "chunks.jsonl").open("w", encoding="utf-8") as fh:
         for chunk in chunks:
             fh.write(json.dumps(asdict(chunk), ensure_ascii=False) + "\n")
@@ -77,7 +76,8 @@ def build(path: Path, chunks: list[StoredChunk]) -> None:
 def fingerprint(path: Path) -> str | None:
     try:
         meta = json.loads((path / "meta.json").read_text())
-        return str(meta["fingerprint"]) if meta.get("version") == VERSION else None
+        current = meta.get("version") == VERSION and Lexicon.fresh(path / "lexicon")  # else analysed by other code
+        return str(meta["fingerprint"]) if current else None
     except (OSError, ValueError, KeyError):
         return None
 
@@ -91,10 +91,13 @@ class KeywordIndex:
         hits = index.search("membership fees", k=10)   # [(chunk_id, score), ...]
     """
 
-    def __init__(self, chunks: list[StoredChunk], retriever: Any, fp: str, ngrams: NgramIndex | None = None) -> None:
-        """``ngrams``: the n-gram TF-IDF ingest fitted over these chunks (None: the n-gram views fit their own)."""
+    def __init__(self, chunks: list[StoredChunk], retriever: Any, fp: str, ngrams: NgramIndex | None = None,
+                 lexicon: Lexicon | None = None) -> None:
+        """``ngrams``: the n-gram TF-IDF ingest fitted over these chunks (None: the n-gram views fit their own);
+        ``lexicon``: their analysed words (None: analysed here)."""
         self.chunks = chunks
         self.ngrams = ngrams
+        self.lexicon = lexicon if lexicon is not None else Lexicon.fit(chunks)
         self.by_id = {c.id: c for c in chunks}
         self.retriever = retriever
         self.fingerprint = fp
@@ -109,7 +112,10 @@ class KeywordIndex:
             raise IndexNotReady(f"no keyword index at {path}; run `coalition ingest`")
         chunks = [StoredChunk(**json.loads(line)) for line in (path / "chunks.jsonl").open(encoding="utf-8")]
         retriever = bm25s.BM25.load(str(path / "bm25")) if chunks else None
-        return cls(chunks, retriever, fp, NgramIndex.load(path / "ngrams"))
+        lexicon = Lexicon.load(path / "lexicon", [c.id for c in chunks])
+        if lexicon is None:
+            raise IndexNotReady(f"the keyword index at {path} is incomplete; run `coalition ingest`")
+        return cls(chunks, retriever, fp, NgramIndex.load(path / "ngrams"), lexicon)
 
     def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[tuple[str, float]]:
         """Top ``k`` chunk ids by BM25; ``allowed`` is an optional boolean mask over chunks (filters)."""

@@ -128,6 +128,7 @@ class Ingestor:
             self.settings.sentence_path.unlink(missing_ok=True)
             self.settings.multilingual_path.unlink(missing_ok=True)
             self.settings.terms_path.unlink(missing_ok=True)
+        store.unseal()  # before any write: a run killed from here on leaves the fingerprint to be read
         states = store.doc_states()
         vectors, docstore = store.vector_store(), store.docstore()
         skipped = {s.path for s in report.skipped}
@@ -162,7 +163,8 @@ class Ingestor:
         report.embedded = embedding.embedded
 
         # derived files follow the index's fingerprint, whatever a killed run left behind
-        stored = store.fingerprint()
+        stored = store.fingerprint(read=True)
+        store.seal(stored)
         stale_keyword = keyword.fingerprint(self.settings.keyword_path) != stored
         stale_sentences = sentences.fingerprint(self.settings.sentence_path) != (stored, sentences.recipe(self.embedder.name))
         stale_practices = practices.fingerprint(self.settings.practices_path) != stored

@@ -18,7 +18,7 @@ PARTS = [_part(1, "(a) hosting the forum;"), _part(2, "(b) chairing working grou
 
 
 def _select(question: str, best: StoredChunk, max_words: int = 110) -> str:
-    composer = ExtractiveComposer(TermWeights(PARTS), max_words=max_words, parts=split_parts(PARTS))
+    composer = ExtractiveComposer(TermWeights.of(PARTS), max_words=max_words, parts=split_parts(PARTS))
     snippets = composer.select(question, [Candidate(best, score=1.0, dense=0.5)])
     return "\n".join(s.quote + (" …" if s.cut else "") for s in snippets)
 
@@ -32,7 +32,7 @@ def test_items_are_cut_to_their_first_clause_when_the_whole_list_does_not_fit() 
     long = [_part(1, "(a) hosting the forum, including its workshops, panels and exhibitions and the annual dinner;"),
             _part(2, "(b) chairing working groups, including those on data, reporting and the yearly review cycle;"),
             _part(3, "(c) sharing data on progress.")]
-    composer = ExtractiveComposer(TermWeights(long), max_words=30, parts=split_parts(long))
+    composer = ExtractiveComposer(TermWeights.of(long), max_words=30, parts=split_parts(long))
     snippets = composer.select("which roles will partners take up?", [Candidate(long[0], score=1.0)])
     quotes = [s.quote for s in snippets]
     assert quotes == [f"{LEAD}\n(a) hosting the forum", "(b) chairing working groups", "(c) sharing data on progress."]
@@ -41,7 +41,7 @@ def test_items_are_cut_to_their_first_clause_when_the_whole_list_does_not_fit() 
 
 def test_a_passage_that_was_not_split_is_left_alone() -> None:
     alone = StoredChunk("x", f"{LEAD}\n(a) hosting the forum;", {"doc_id": "d", "locator": "¶8", "kind": "paragraph"})
-    composer = ExtractiveComposer(TermWeights([alone]), parts=split_parts(PARTS + [alone]))
+    composer = ExtractiveComposer(TermWeights.of([alone]), parts=split_parts(PARTS + [alone]))
     assert [s.candidate.chunk.id for s in composer.select("roles?", [Candidate(alone, score=1.0)])] == ["x"]
 
 
@@ -50,7 +50,7 @@ def test_a_long_next_sentence_gives_its_first_clause() -> None:
     second = ("In addition, by working together partners may increase the scale and impact of their actions: "
               + " ".join(["for example"] * 60) + ".")
     chunk = StoredChunk("y", f"{first} {second} A third sentence.", {"doc_id": "d", "locator": "¶9", "kind": "paragraph"})
-    composer = ExtractiveComposer(TermWeights([chunk]))
+    composer = ExtractiveComposer(TermWeights.of([chunk]))
     (snip,) = composer.select("What do partners gain from joining?", [Candidate(chunk, score=1.0, dense=0.5)])
     assert snip.quote == f"{first} In addition, by working together partners may increase the scale and impact of their actions"
     assert snip.cut and snip.quote in chunk.text
@@ -64,6 +64,6 @@ def test_a_passage_of_up_to_a_hundred_words_is_quoted_whole() -> None:
                  "that the network carries out every year with its partners and its secretariat."]
     chunk = StoredChunk("z", " ".join(sentences), {"doc_id": "d", "locator": "¶12", "kind": "paragraph"})
     assert 60 < len(chunk.text.split()) <= 100
-    composer = ExtractiveComposer(TermWeights([chunk]))
+    composer = ExtractiveComposer(TermWeights.of([chunk]))
     (snip,) = composer.select("Will members take part in the activities?", [Candidate(chunk, score=1.0, dense=0.5)])
     assert snip.quote == chunk.text  # the term served and its renewal come with the sentence that matched

@@ -14,7 +14,7 @@ def _candidate(cid: str, text: str, dense: float, sentence: float) -> Candidate:
 def test_a_passage_whose_one_sentence_answers_is_lifted_over_an_even_one() -> None:
     even = _candidate("even", "Partners meet. They talk.", dense=0.50, sentence=0.50)
     sharp = _candidate("sharp", "Partners meet. They pay no fee.", dense=0.48, sentence=0.70)
-    reranker = HybridReranker(TermWeights([]), lexical_weight=0.0)
+    reranker = HybridReranker(TermWeights.of([]), lexical_weight=0.0)
     ranked = reranker.rerank("fees?", [even, sharp])
     assert [c.chunk.id for c in ranked] == ["sharp", "even"]
     assert ranked[0].score == pytest.approx(0.48 + reranker.sentence_weight * (0.70 - 0.48))
@@ -22,7 +22,7 @@ def test_a_passage_whose_one_sentence_answers_is_lifted_over_an_even_one() -> No
 
 def test_a_sentence_weaker_than_its_passage_costs_nothing() -> None:
     cand = _candidate("c", "One. Two.", dense=0.6, sentence=0.4)
-    HybridReranker(TermWeights([]), lexical_weight=0.0).rerank("anything", [cand])
+    HybridReranker(TermWeights.of([]), lexical_weight=0.0).rerank("anything", [cand])
     assert cand.score == pytest.approx(0.6)
 
 
@@ -30,7 +30,7 @@ def test_term_coverage_weighs_terms_by_idf() -> None:
     """Light words lost their quarter weight in the rule ablation: every term counts at its IDF."""
     chunks = [StoredChunk(str(i), text, {"kind": "section"}) for i, text in enumerate([
         "Partners make commitments.", "Partners meet twice a year.", "The forum meets once a year."])]
-    weights = TermWeights(chunks)
+    weights = TermWeights.of(chunks)
     assert weights.weight("make") == pytest.approx(weights.idf["make"])
     assert weights.weight("partner") < weights.weight("commit")  # in two passages of three, against one
     assert weights.coverage(["commit", "partner"], {"commit"}) > 0.5
@@ -47,7 +47,7 @@ def test_the_questions_numbers_are_matched_against_the_passages_headings_in_any_
 
     step2 = cand("s2", "Step #2: Assess Partners Convergence", "Alignment with values.")
     title = cand("t", "A step-by-step guide", "Step by step, partners engage in 4 ways.")
-    reranker = LearnedReranker(TermWeights([]), LinearModel.neutral("ranker", CANDIDATE_FEATURES))
+    reranker = LearnedReranker(TermWeights.of([]), LinearModel.neutral("ranker", CANDIDATE_FEATURES))
     rows = reranker.features("étape 2 du guide ?", [step2, title], "fr")
     assert rows[0]["number_in_heading"] == 1.0 and rows[1]["number_in_heading"] == 0.0
     assert rows[1]["number_in_text"] == 0.0
