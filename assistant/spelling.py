@@ -41,12 +41,12 @@ class Speller:
         """``vocabulary``: the corpus's spelling words, as ingest stored them (``Lexicon``); else read from ``texts``."""
         if vocabulary is None:
             vocabulary = {w for text in texts for w in spelling_words(text)}
-        vocabulary = sorted(vocabulary)
+        ordered = sorted(vocabulary)
         self.corpus = set(vocabulary) | STOPWORDS
         self.english = english
         self.counts: Mapping[str, int] = english.word_frequency.dictionary if english else {}
         self._by_length: dict[int, list[str]] = {}
-        for w in vocabulary:
+        for w in ordered:
             self._by_length.setdefault(len(w), []).append(w)
         self._closest_cache: dict[str, str | None] = {}
 

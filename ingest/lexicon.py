@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -50,7 +50,7 @@ def titled(chunk: StoredChunk) -> str:
     return f"{chunk.metadata.get('title', '')} {chunk.text}"
 
 
-FIELDS: dict[str, Callable[[StoredChunk], object]] = {
+FIELDS: dict[str, Callable[[StoredChunk], Iterable[str]]] = {
     "terms": lambda c: analysis.text_terms(passage_words(c)),
     "words": lambda c: analysis.words(titled(c)),
     "spelling": lambda c: analysis.spelling_words(c.text),
@@ -82,7 +82,7 @@ class Lexicon:
             index: dict[str, int] = {}
             indptr, indices = [0], []
             for chunk in chunks:
-                found = sorted({index.setdefault(str(w), len(index)) for w in read(chunk)})
+                found = sorted({index.setdefault(w, len(index)) for w in read(chunk)})
                 indices += found
                 indptr.append(len(indices))
             vocabularies[field] = list(index)
