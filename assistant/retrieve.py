@@ -212,10 +212,8 @@ class FusionRetriever(QueryFusionRetriever):
             cand = self.passages.candidate(int(row), dense=float(sim), z=z, score=sum(z.values()))
             cand.bm25 = float(raw["bm25"][row]) if raw.get("bm25") is not None else 0.0  # type: ignore[index]
             cand.e5 = float(raw["e5"][row]) if raw.get("e5") is not None else 0.0  # type: ignore[index]
-            if isinstance(sentence_view, SentenceView):  # every sentence of a candidate, exactly
-                sentences = sentence_view.sentences
-                cand.sentences = sentences.scores(cand.chunk.id, qvec) if query.sentence_sims is None else \
-                    sentences.scores_among(cand.chunk.id, query.sentence_sims)
+            if isinstance(sentence_view, SentenceView) and query.sentence_sims is not None:
+                cand.sentences = sentence_view.sentences.scores_among(cand.chunk.id, query.sentence_sims)
             out.append(cand)
         return sorted(out, key=lambda c: -(c.score or 0.0))
 

@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from assistant.retrieve import Passages
 
 EXACT_BELOW = 50_000
-SAMPLE = 4096  # passages: the approximate sentence view's estimate of the corpus mean and spread
 
 
 class View(BaseRetriever):
@@ -87,41 +86,15 @@ class SentenceView(View):
         super().__init__(passages)
         self.sentences = sentences
         self.owner = np.array([passages.position.get(o, -1) for o in sentences.owners], dtype=np.int64)
-        self.sample: np.ndarray | None = None  # approximate: the passages whose sentences are always scanned
-        if sentences.clusters is not None:
-            n = len(passages.chunks)
-            self.sample = np.zeros(n, dtype=bool)
-            self.sample[np.random.default_rng(0).choice(n, min(n, SAMPLE), replace=False)] = True
-            self.sample_rows = np.flatnonzero((self.owner >= 0) & self.sample[np.maximum(self.owner, 0)])
 
     def scores(self, query: Query) -> np.ndarray | None:
-        """Exact: every sentence's cosine (kept on the question for the candidates' sentences). Past
-        ``APPROXIMATE_FROM`` sentences (``ingest/clusters.py``): those of the question's nearest clusters and of
-        a fixed sample of passages, which gives the corpus mean and spread the scores are normalised by."""
+        query.sentence_sims = sims = self.sentences.vectors @ self.passages.embed(query)
         if not len(self.owner):
             return None
-        qvec = self.passages.embed(query)
-        rows: np.ndarray | slice = slice(None)
-        if self.sentences.clusters is not None:
-            rows = np.union1d(self.sentences.clusters.rows(qvec), self.sample_rows)
-            sims = self.sentences.vectors[rows] @ qvec
-        else:
-            query.sentence_sims = sims = self.sentences.vectors @ qvec
-        owner = self.owner[rows]
         best = np.full(len(self.passages.chunks), -np.inf, dtype=np.float32)
-        known = owner >= 0
-        np.maximum.at(best, owner[known], sims[known])
+        known = self.owner >= 0
+        np.maximum.at(best, self.owner[known], sims[known])
         return np.where(np.isfinite(best), best, np.nan)
-
-    def normalised(self, raw: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
-        if self.sample is None:
-            return super().normalised(raw, mask)
-        sample = self.sample if mask is None else self.sample & mask
-        seen = raw[sample & np.isfinite(raw)]
-        if not len(seen):
-            return np.full(len(raw), np.nan)
-        z = (raw.astype(np.float64) - float(seen.mean())) / (float(seen.std()) or 1.0)
-        return z if mask is None else np.where(mask, z, np.nan)
 
 
 class KeywordView(View):

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.clusters import APPROXIMATE_FROM, Clusters
 from ingest.errors import IndexNotReady
 from ingest.store import StoredChunk, index_fingerprint
 
@@ -49,10 +48,7 @@ class SentenceVectors:
         cosines = vectors.scores(chunk_id, question_vector)   # {(start, end): cosine}, empty if one sentence
     """
 
-    def __init__(self, owners: list[str], spans: np.ndarray, vectors: np.ndarray, fp: str, recipe: str,
-                 clusters: Clusters | None = None) -> None:
-        """``clusters``: the inverted-file index ingest fitted over the vectors (past ``APPROXIMATE_FROM`` rows)."""
-        self.clusters = clusters
+    def __init__(self, owners: list[str], spans: np.ndarray, vectors: np.ndarray, fp: str, recipe: str) -> None:
         self.fingerprint = fp
         self.recipe = recipe
         self.spans = spans
@@ -70,8 +66,7 @@ class SentenceVectors:
         try:
             with np.load(path, allow_pickle=False) as data:
                 meta = json.loads(str(data["meta"]))
-                return cls(meta["owners"], data["spans"], data["vectors"], meta["fingerprint"], meta["recipe"],
-                           Clusters.of({k: data[k] for k in data.files}))
+                return cls(meta["owners"], data["spans"], data["vectors"], meta["fingerprint"], meta["recipe"])
         except (OSError, ValueError, KeyError) as exc:
             raise IndexNotReady(f"no sentence vectors at {path}; run `coalition ingest`") from exc
 
@@ -189,7 +184,5 @@ def build(path: Path, chunks: list[StoredChunk], embed: Callable[[list[str]], np
     dim = next(iter(vectors.values())).shape[0] if vectors else 0
     matrix = np.vstack([vectors[i] for i in range(len(owners))]) if owners else np.zeros((0, dim), np.float32)
     meta = {"fingerprint": index_fingerprint(chunks), "recipe": recipe(model), "owners": owners}
-    matrix = matrix.astype(np.float32)
-    clusters = Clusters.fit(matrix).arrays() if len(matrix) >= APPROXIMATE_FROM else {}
-    write(path, meta, spans=np.array(spans, dtype=np.int32).reshape(-1, 2), vectors=matrix, **clusters)
+    write(path, meta, spans=np.array(spans, dtype=np.int32).reshape(-1, 2), vectors=matrix.astype(np.float32))
     return len(pending)
