@@ -242,7 +242,8 @@ def main() -> None:
         p = json.loads(out.stdout.strip().splitlines()[-1])
         rows.append((n, p))
         print(f"\n{n:>7} passages ({int(stages['sentence_count'])} sentence vectors)")
-        print(f"  ingest: store+index {build_s:.1f} s for real (chroma {stages['chroma']:.1f}, keyword: BM25, n-grams and lexicon {stages['bm25']:.1f}, "
+        print(f"  ingest: store+index {build_s:.1f} s for real (chroma {stages['chroma']:.1f}, "
+              f"keyword: BM25, n-grams and lexicon {stages['bm25']:.1f}, "
               f"sentences {stages['sentences']:.1f}, practices {stages['practices']:.1f}); embedding extrapolated "
               f"{embed_s / 60:.1f} min")
         sizes = {part.name: du_mb(part) if part.is_dir() else part.stat().st_size / 2**20
