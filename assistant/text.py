@@ -80,7 +80,6 @@ def question_terms(question: str) -> list[str]:
     return found + answer_type_terms(question)
 
 
-
 def expansions(text: str) -> list[str]:
     """Document words for the question's terms ('commit' → expected, undertake, adherence)."""
     out: list[str] = []
