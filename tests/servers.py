@@ -5,6 +5,7 @@ OpenAI-compatible server as a subprocess, for generative mode."""
 from __future__ import annotations
 
 import importlib.util
+import os
 import socket
 import subprocess
 import sys
@@ -101,3 +102,28 @@ def llama_server(model: Path, api_key: str, threads: int = 2, ctx: int = 4096) -
     finally:
         stop(process, timeout=10)
         log.close()
+
+
+@contextmanager
+def chroma_server(path: Path) -> Iterator[str]:
+    """A real ``chroma run`` on a free loopback port, persisting under ``path``; yields its URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("chroma")), "run", "--host", "127.0.0.1", "--port", str(port),
+         "--path", str(path)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=os.environ | {"ANONYMIZED_TELEMETRY": "False"},
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            raise RuntimeError(f"chroma run did not start (exit {process.poll()})")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(process, timeout=20)

@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ from ingest.pipeline import Ingestor
 from ingest.store import ChunkStore
 from tests.conftest import copy_corpus, make_settings
 from tests.ingest.test_load import make_docx, make_pdf
+from tests.servers import chroma_server
 
 pytestmark = pytest.mark.slow
 
@@ -189,39 +189,17 @@ def test_kill_9_mid_ingest_then_rerun_equals_clean_build(tmp_path: Path, embedde
     assert index_state(target) == index_state(clean)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.mark.server
 def test_chroma_server_path(tmp_path: Path, embedder: SentenceTransformerEmbedder) -> None:
-    chroma = Path(sys.executable).with_name("chroma")
-    port = _free_port()
-    server = subprocess.Popen(
-        [str(chroma), "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(tmp_path / "server")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ | {"ANONYMIZED_TELEMETRY": "False"},
-    )
-    try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                time.sleep(0.3)
-        settings = make_settings(tmp_path, chroma_url=f"http://127.0.0.1:{port}")
+    with chroma_server(tmp_path / "server") as url:
+        settings = make_settings(tmp_path, chroma_url=url)
         report = Ingestor(settings, embedder).run()
         assert report.exit_code == 0
         assert ChunkStore(settings).count() == report.chunks
         assert Ingestor(settings, embedder).run().embedded == 0
         assert not settings.chroma_path.exists()  # nothing was written to the embedded store
         # another replica (its own index folder) shares the server's docstore: nothing to do there either
-        replica = make_settings(tmp_path / "replica", chroma_url=f"http://127.0.0.1:{port}")
+        replica = make_settings(tmp_path / "replica", chroma_url=url)
         again = Ingestor(replica, embedder).run()
         assert again.embedded == 0 and again.changed == [] and again.chunks == report.chunks
         assert not replica.chroma_path.exists()
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
