@@ -44,7 +44,7 @@ class Snippet:
 class ExtractiveComposer:
     """Example: ``ExtractiveComposer(weights).select(question, reranked)`` → snippets in answer order."""
 
-    def __init__(self, weights: TermWeights, max_words: int = 110, max_passages: int = 3,
+    def __init__(self, weights: TermWeights, max_words: int = 140, max_passages: int = 3,
                  sentence_weight: float = 1.0, parts: Mapping[str, list[StoredChunk]] | None = None,
                  close: float = 1.0) -> None:
         """``parts``: chunk id → all the parts of the passage it was split from, in order (see ``split_parts``).

@@ -61,7 +61,7 @@ class Settings(BaseSettings):
     multilingual_english: bool = Field(True, description="English questions use the multilingual view too (its query "
                                                           "encode is ~35 ms of CPU on 2 cores); the fitted models must "
                                                           "be fitted with the same setting")
-    max_answer_words: int = Field(110, ge=20, le=1000)
+    max_answer_words: int = Field(140, ge=20, le=1000)
     max_question_chars: int = Field(2000, ge=10)
     max_history_turns: int = Field(20, ge=0, description="Web requests with more earlier turns are refused (400)")
     max_history_chars: int = Field(16_000, ge=0, description="…or with more characters in them in all (400)")
