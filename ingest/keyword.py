@@ -38,13 +38,13 @@ def keyword_text(chunk: StoredChunk) -> str:
 
 VERSION = 4  # 2: one-character tokens kept ('Step 4', '(a)'); 3: the n-gram views' TF-IDF stored beside
 # (ingest/ngrams.py); 4: every passage's terms, words and countries stored beside (ingest/lexicon.py)
+_TOKENS = r"(?u)\b\w+\b"  # bm25s's default drops one-character tokens, so 'step 4' lost its number
+
+
 def _shared_strings(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     """One copy of each metadata key and short value (a title, a path, a date) for all the chunks that repeat
     it: at 100k passages the records took 565 MB with a copy per chunk, 235 MB shared (the same load time)."""
     return {sys.intern(k): sys.intern(v) if isinstance(v, str) and len(v) < 300 else v for k, v in pairs}
-
-
-_TOKENS = r"(?u)\b\w+\b"  # bm25s's default drops one-character tokens, so 'step 4' lost its number
 
 
 def tokenize(texts: list[str], stemmer: Any) -> Any:

@@ -62,10 +62,12 @@ def test_two_replicas_share_chroma_and_postgres(tmp_path: Path, embedder: Senten
                             "HF_HUB_OFFLINE": "1"}
         ports = [free_port(), free_port()]
         urls = [f"http://127.0.0.1:{port}" for port in ports]
+        # each replica's log goes to a file: a pipe nobody reads would stop a replica once it filled
+        logs = [(tmp_path / f"serve-{port}.log").open("w") for port in ports]
         servers = [subprocess.Popen([sys.executable, "-m", "coalition.cli", "serve", "--port", str(port)],
                                     env=env | {"COALITION_DATA_DIR": str(tmp_path / f"data-{port}")},
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-                   for port in ports]
+                                    stdout=subprocess.DEVNULL, stderr=log)
+                   for port, log in zip(ports, logs, strict=True)]
         try:
             seen = _wait(urls, time.monotonic() + 240)
             assert all(seen.values()), f"replicas ready: {seen}; {[s.poll() for s in servers]}"
@@ -120,5 +122,6 @@ def test_two_replicas_share_chroma_and_postgres(tmp_path: Path, embedder: Senten
                                      timeout=60).json()
                 assert "coalition-overview" in {c["doc_id"] for c in mission["citations"]}, (url, mission)
         finally:
-            for server in servers:
+            for server, log in zip(servers, logs, strict=True):
                 stop_process(server)
+                log.close()
