@@ -56,8 +56,10 @@ def test_two_workers_answer_and_follow_a_rebuild(tmp_path: Path, embedder: Sente
     env = os.environ | {"COALITION_CORPUS_DIR": str(corpus), "COALITION_INDEX_DIR": str(settings.index_dir),
                         "COALITION_DATA_DIR": str(tmp_path / "data"), "COALITION_RELOAD_SECONDS": "0.5",
                         "COALITION_MULTILINGUAL": "false", "HF_HUB_OFFLINE": "1"}
+    # the server's log goes to a file: a pipe nobody reads would stop the workers once it filled
+    log = (tmp_path / "serve.log").open("w")
     server = subprocess.Popen([sys.executable, "-m", "coalition.cli", "serve", "--workers", "2", "--port", str(port)],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                              env=env, stdout=subprocess.DEVNULL, stderr=log)
     try:
         seen = _workers_seen(url, 2, time.monotonic() + 240)
         assert len(seen) == 2, f"workers that answered: {seen}; {server.poll()=}"
@@ -108,4 +110,5 @@ def test_two_workers_answer_and_follow_a_rebuild(tmp_path: Path, embedder: Sente
         assert "coalition-overview" in {c["doc_id"] for c in mission["citations"]}, mission
     finally:
         stop_process(server)
+        log.close()
     assert server.returncode is not None
