@@ -171,6 +171,3 @@ class Answerability(BaseNodePostprocessor):
                 x["llm_yes"], model = judged, self.judged_model
         p = model.probability(x)
         return Verdict(p, p >= model.threshold, model.extra.get("near_miss", 1.0), judged)
-
-    def answerable(self, probability: float) -> bool:
-        return probability >= self.model.threshold
