@@ -67,3 +67,16 @@ def test_a_passage_of_up_to_a_hundred_words_is_quoted_whole() -> None:
     composer = ExtractiveComposer(TermWeights.of([chunk]))
     (snip,) = composer.select("Will members take part in the activities?", [Candidate(chunk, score=1.0, dense=0.5)])
     assert snip.quote == chunk.text  # the term served and its renewal come with the sentence that matched
+
+
+def test_the_quote_is_chosen_by_what_it_holds_not_by_its_first_sentence_alone() -> None:
+    """The sentence that names the body comes after the one that gives the date: the best lone sentence
+    ('…Forum of the Coalition…') would be quoted from there on and drop the date; the quote that starts one
+    sentence earlier holds both."""
+    filler = " ".join(f"Other work on topic {n} will go on through the biennium as the Office plans it." for n in range(7))
+    text = f"It opens on 12 June 2024. The Forum of the Coalition will meet in the city of Geneva. {filler}"
+    chunk = StoredChunk("f", text, {"doc_id": "d", "locator": "¶40", "kind": "paragraph"})
+    composer = ExtractiveComposer(TermWeights.of([chunk]))
+    (snip,) = composer.select("When will the Forum of the Coalition meet in the city of Geneva?",
+                              [Candidate(chunk, score=1.0, dense=0.5)])
+    assert snip.quote.startswith("It opens on 12 June 2024. The Forum of the Coalition will meet in the city of Geneva.")
