@@ -4,7 +4,8 @@ answer short, and puts ``[n]`` after each claim. It can only state what a cited 
 A passage's best sentence is the one that covers most of the question's terms plus its cosine with the
 question (from the sentence vectors ingest stores). A list too long for one passage was split at ingest
 into parts that each repeat its lead-in (¶36 (a)…(d)); a question answered by that lead-in gets the
-lead-in once and every part's items, cut to their first clause (marked "…") when all would not fit.
+lead-in once and every part's items, cut to their first clause (marked "…") when all would not fit,
+except the items that hold more of the question's terms than the others.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ class ExtractiveComposer:
         best = candidates[0]
         runner_up = candidates[1] if len(candidates) > 1 and candidates[1].score >= self.close * best.score > 0 else None
         first = self._snippet(best, qterms, self.max_words if runner_up is None else self.max_words // 2)
-        chosen = self._whole_list(first, candidates) or [first]
+        chosen = self._whole_list(first, candidates, qterms) or [first]
         if runner_up is not None and runner_up.chunk.id not in {s.candidate.chunk.id for s in chosen}:
             budget = self.max_words - sum(len(words(s.quote)) for s in chosen)
             second = self._snippet(runner_up, qterms, max(budget, 30))
@@ -145,19 +146,24 @@ class ExtractiveComposer:
             i, end = i + 1, nxt_end
         return Snippet(cand, start, end)
 
-    def _whole_list(self, snip: Snippet, candidates: list[Candidate]) -> list[Snippet] | None:
-        """The lead-in once and the items of every part, when ``snip`` is (in) the lead-in of a split list."""
+    def _whole_list(self, snip: Snippet, candidates: list[Candidate], qterms: list[str]) -> list[Snippet] | None:
+        """The lead-in once and the items of every part, when ``snip`` is (in) the lead-in of a split list.
+        When they do not all fit, each is cut to its first clause, except the items that hold more of the
+        question's terms than the others, where they fit whole (who said it, in 'Who spoke for the EU?',
+        ends the item)."""
         parts = self.parts.get(snip.candidate.chunk.id, [])
         items = [(part, span) for part in parts for span in _items(part.text)]
         if len(parts) < 2 or not items or items[0][0] is not parts[0] or snip.start >= _lead_end(snip.candidate.chunk.text):
             return None
         lead = len(words(parts[0].text[: items[0][1][0]]))
         whole = lead + sum(len(words(part.text[a:b])) for part, (a, b) in items) <= self.max_words
+        held = [self.weights.coverage(qterms, text_terms(part.text[a:b])) for part, (a, b) in items]
+        named = {i for i, h in enumerate(held) if h == max(held) > min(held)}
         ranked = {c.chunk.id: c for c in candidates}
         out: list[Snippet] = []
         budget = self.max_words - lead
-        for part, (a, b) in items:
-            end = b if whole else _clause_end(part.text, a, b)
+        for i, (part, (a, b)) in enumerate(items):
+            end = b if whole or (i in named and len(words(part.text[a:b])) <= budget) else _clause_end(part.text, a, b)
             size = len(words(part.text[a:end]))
             if size > budget:
                 if out:

@@ -80,3 +80,15 @@ def test_the_quote_is_chosen_by_what_it_holds_not_by_its_first_sentence_alone() 
     (snip,) = composer.select("When will the Forum of the Coalition meet in the city of Geneva?",
                               [Candidate(chunk, score=1.0, dense=0.5)])
     assert snip.quote.startswith("It opens on 12 June 2024. The Forum of the Coalition will meet in the city of Geneva.")
+
+
+def test_a_cut_list_keeps_whole_the_item_the_question_names() -> None:
+    """Who said it ends the item: cut to its first clause, every item would lose the name asked for."""
+    said = [_part(1, "(a) progress is needed across the pillars, with social dialogue and support - Mr. Ken Ito, Japan;"),
+            _part(2, "(b) child labour must end, with partnerships and cooperation - Ms. Maria Westman-Clement, EU (Sweden);"),
+            _part(3, "(c) training centres should grow, with more courses and exchanges - Mr. Rui Costa, Brazil.")]
+    composer = ExtractiveComposer(TermWeights.of(said), max_words=40, parts=split_parts(said))
+    snippets = composer.select("Which roles did the EU speaker from Sweden take up?", [Candidate(said[0], score=1.0)])
+    quotes = [s.quote for s in snippets]
+    assert quotes[1] == "(b) child labour must end, with partnerships and cooperation - Ms. Maria Westman-Clement, EU (Sweden);"
+    assert quotes[0] == f"{LEAD}\n(a) progress is needed across the pillars" and snippets[0].cut
