@@ -2,7 +2,8 @@
 items that answer the question from the top passages, keeps lists whole (¶16 (a)(b)(c)), keeps the
 answer short, and puts ``[n]`` after each claim. It can only state what a cited passage says.
 A long passage is quoted from the sentence whose quote (it and the sentences after it) covers most of the
-question's terms, plus that sentence's cosine with the question (from the sentence vectors ingest stores). A list too long for one passage was split at ingest
+question's terms, plus that sentence's cosine with the question (from the sentence vectors ingest stores).
+A list too long for one passage was split at ingest
 into parts that each repeat its lead-in (¶36 (a)…(d)); a question answered by that lead-in gets the
 lead-in once and every part's items, cut to their first clause (marked "…") when all would not fit,
 except the items that hold more of the question's terms than the others.
