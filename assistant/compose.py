@@ -158,8 +158,8 @@ class ExtractiveComposer:
             return None
         lead = len(words(parts[0].text[: items[0][1][0]]))
         whole = lead + sum(len(words(part.text[a:b])) for part, (a, b) in items) <= self.max_words
-        held = [self.weights.coverage(qterms, text_terms(part.text[a:b])) for part, (a, b) in items]
-        named = {i for i, h in enumerate(held) if h == max(held) > min(held)}
+        held = [] if whole else [self.weights.coverage(qterms, text_terms(part.text[a:b])) for part, (a, b) in items]
+        named = {i for i, h in enumerate(held) if h == max(held) > min(held)}  # none when the list fits whole
         ranked = {c.chunk.id: c for c in candidates}
         out: list[Snippet] = []
         budget = self.max_words - lead
