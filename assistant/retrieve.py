@@ -209,14 +209,13 @@ class FusionRetriever(QueryFusionRetriever):
         # each view's z of the chosen rows, NaN (a passage a view cannot score) as 0: one array op per view
         # (np.nan_to_num per row and view took ~11 ms of a 75 ms answer), then plain floats per candidate
         zs = {name: np.nan_to_num(values[rows], nan=0.0).tolist() for name, values in normalised.items()}
-        bm25 = raw["bm25"][rows].tolist() if raw.get("bm25") is not None else None  # type: ignore[index]
-        e5 = raw["e5"][rows].tolist() if raw.get("e5") is not None else None  # type: ignore[index]
+        kept = {name: raw[name][rows].tolist() for name in ("bm25", "e5") if raw.get(name) is not None}  # type: ignore[index]
         out = []
         for i, (row, sim) in enumerate(zip(rows.tolist(), dense.tolist(), strict=True)):
             z = {name: values[i] for name, values in zs.items()}
             cand = self.passages.candidate(row, dense=sim, z=z, score=sum(z.values()))
-            cand.bm25 = bm25[i] if bm25 is not None else 0.0
-            cand.e5 = e5[i] if e5 is not None else 0.0
+            cand.bm25 = kept["bm25"][i] if "bm25" in kept else 0.0
+            cand.e5 = kept["e5"][i] if "e5" in kept else 0.0
             if isinstance(sentence_view, SentenceView) and query.sentence_sims is not None:
                 cand.sentences = sentence_view.sentences.scores_among(cand.chunk.id, query.sentence_sims)
             out.append(cand)
