@@ -36,8 +36,8 @@ from evals.scorer import (
 )
 
 THRESHOLDS = Path(__file__).resolve().parent / "thresholds.toml"
-GATED_SETS = ("blind:test", "blind2:test")  # the gate reads their questions pooled
-GATED_SET = "test (blind + blind2)"
+GATED_SETS = ("blind:test", "blind2:test", "blind3:test")  # the gate reads their questions pooled
+GATED_SET = "test (blind + blind2 + blind3)"
 
 
 @dataclass
@@ -196,6 +196,6 @@ def write_report(results: list[SetResult], path: Path) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-__all__ = ["GATED_SET", "GATED_SETS", "pooled",
+__all__ = ["BLIND_SETS", "GATED_SET", "GATED_SETS", "pooled",
            "RETRIEVAL_METRICS", "SetResult", "as_json", "gate", "load_gold", "named_sets", "overview",
            "run_eval", "table", "thresholds", "write_report"]

@@ -83,7 +83,7 @@ def eval_cmd(gold_set: Path | None, split: str | None, json_out: Path | None, re
         click.echo(f"\ncross-validated on dev ({ranker.model.fitted_on}): ranker {ranker.model.cv.get('out_of_fold')}; "
                    f"answerability {answerable.cv.get('out_of_fold')}")
     for r in results:
-        if r.name.startswith(("blind:", "blind2:")):
+        if r.name.partition(":")[0] in ev.BLIND_SETS:
             groups = {g: s for g, s in r.groups.items() if g == "all" or g.startswith(("kind:", "lang:"))}
             click.echo(f"\n{r.name}:\n" + ev.table(groups, k))
         if r.ablations:
