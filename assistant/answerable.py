@@ -144,6 +144,8 @@ class Answerability(BaseNodePostprocessor):
             x["e5"] = best.e5
         else:
             x.pop("e5", None)
+        if best.e5_plain is not None and best.z_e5_plain is not None:  # the raw cosine, where an adapter ranked
+            x["e5"], x["z_e5"] = best.e5_plain, best.z_e5_plain
         views = [v for v in VIEWS if any(v in c.z for c in ranked)]
         if views:
             x["agree"] = sum(max(ranked, key=lambda c, v=v: c.z.get(v, -9.0)) is best for v in views) / len(views)  # type: ignore[misc]

@@ -40,6 +40,8 @@ class Candidate(NodeWithScore):
     dense: float = 0.0
     bm25: float = 0.0
     e5: float = 0.0
+    e5_plain: float | None = None  # the e5 cosine by the raw query vector, where a fitted adapter moved it
+    z_e5_plain: float | None = None  # and its z
     lexical: float = 0.0
     sentences: dict[tuple[int, int], float] = Field(default_factory=dict)  # cosine per sentence span, if the passage has several
     z: dict[str, float] = Field(default_factory=dict)
@@ -76,6 +78,7 @@ class Query(QueryBundle):
     history: list[ChatMessage] = field(default_factory=list)
     vector: np.ndarray | None = None  # its MiniLM embedding, once computed
     sentence_sims: np.ndarray | None = None  # every stored sentence's cosine with it
+    e5_plain: np.ndarray | None = None  # the e5 view's scores by the raw query vector, where an adapter moved it
     translation: Any = None  # a French or Spanish question's words in the documents' vocabulary (Translation)
     ngrams: Any = None  # (NgramIndex, its TF-IDF n-gram row): the n-gram views sharing a vectorizer reuse it
     answerable: float | None = None  # the answerability model's probability, once judged

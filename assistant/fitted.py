@@ -64,3 +64,42 @@ class LinearModel(BaseModel):
 
     def probability(self, x: dict[str, float]) -> float:
         return 1.0 / (1.0 + math.exp(-max(min(self.score(x), 50.0), -50.0)))
+
+
+class QueryAdapter(BaseModel):
+    """A residual linear map on a view's query vector, ``q' = (q + W q) / ‖q + W q‖``, fitted by
+    ``python -m evals.fit`` on the blind dev questions so that the passages holding their evidence score
+    above the other candidates (softmax over each question's candidates). The passage vectors are not
+    touched, so nothing is re-embedded. ``W`` is stored beside the JSON as ``{name}.npy`` (384 × 384).
+
+    Example: ``QueryAdapter.load("e5_adapter").apply(encoder.query("¿Cómo unirse?"))``."""
+
+    name: str
+    fitted_on: str = ""
+    cv: dict[str, Any] = Field(default_factory=dict)
+    matrix: Any = Field(default=None, exclude=True)  # numpy (d, d), float32
+
+    @classmethod
+    def load(cls, name: str, folder: Path = FITTED_DIR) -> QueryAdapter | None:
+        """The fitted adapter, or None where none was fitted (the view then scores the raw query vector)."""
+        import numpy as np
+
+        meta, weights = folder / f"{name}.json", folder / f"{name}.npy"
+        if not (meta.exists() and weights.exists()):
+            return None
+        adapter = cls.model_validate_json(meta.read_text(encoding="utf-8"))
+        adapter.matrix = np.load(weights).astype(np.float32)
+        return adapter
+
+    def save(self, folder: Path = FITTED_DIR) -> Path:
+        import numpy as np
+
+        folder.mkdir(parents=True, exist_ok=True)
+        np.save(folder / f"{self.name}.npy", np.asarray(self.matrix, dtype=np.float32))
+        path = folder / f"{self.name}.json"
+        path.write_text(json.dumps(self.model_dump(), indent=1) + "\n", encoding="utf-8")
+        return path
+
+    def apply(self, q: Any) -> Any:
+        v = q + self.matrix @ q
+        return v / (float((v @ v) ** 0.5) or 1.0)

@@ -28,6 +28,7 @@ from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
 from assistant.candidates import Candidate, Query, text_node
 from assistant.errors import BadQuestion
+from assistant.fitted import QueryAdapter
 from assistant.spelling import Speller
 from assistant.text import expansions
 from assistant.translate import Translator
@@ -153,14 +154,14 @@ class FusionRetriever(QueryFusionRetriever):
     def build(cls, store: ChunkStore, index: KeywordIndex, embedder: Embedder, sentences: SentenceVectors | None = None,
               speller: Speller | None = None, multilingual: PassageVectors | None = None,
               encoder: E5Encoder | None = None, e5_english: bool = True,
-              translator: Translator | None = None) -> FusionRetriever:
+              translator: Translator | None = None, adapter: QueryAdapter | None = None) -> FusionRetriever:
         passages = Passages(store, index, embedder, speller, translator)
         views: list[View] = [DenseView(passages)]
         if sentences is not None:
             views.append(SentenceView(passages, sentences))
         views.append(KeywordView(passages, index))
         if multilingual is not None and encoder is not None:
-            views.append(MultilingualView(passages, multilingual, encoder, english=e5_english))
+            views.append(MultilingualView(passages, multilingual, encoder, english=e5_english, adapter=adapter))
         ngram = NgramView(passages)
         views += [ngram, NgramSentenceView(passages, fitted=ngram)]
         return cls(passages, views)
@@ -210,12 +211,17 @@ class FusionRetriever(QueryFusionRetriever):
         # (np.nan_to_num per row and view took ~11 ms of a 75 ms answer), then plain floats per candidate
         zs = {name: np.nan_to_num(values[rows], nan=0.0).tolist() for name, values in normalised.items()}
         kept = {name: raw[name][rows].tolist() for name in ("bm25", "e5") if raw.get(name) is not None}  # type: ignore[index]
+        if query.e5_plain is not None:
+            kept["e5_plain"] = query.e5_plain[rows].tolist()
+            kept["z_e5_plain"] = np.nan_to_num(self._by_name["e5"].normalised(query.e5_plain, query.mask)[rows], nan=0.0).tolist()
         out = []
         for i, (row, sim) in enumerate(zip(rows.tolist(), dense.tolist(), strict=True)):
             z = {name: values[i] for name, values in zs.items()}
             cand = self.passages.candidate(row, dense=sim, z=z, score=sum(z.values()))
             cand.bm25 = kept["bm25"][i] if "bm25" in kept else 0.0
             cand.e5 = kept["e5"][i] if "e5" in kept else 0.0
+            if "e5_plain" in kept:
+                cand.e5_plain, cand.z_e5_plain = kept["e5_plain"][i], kept["z_e5_plain"][i]
             if isinstance(sentence_view, SentenceView) and query.sentence_sims is not None:
                 cand.sentences = sentence_view.sentences.scores_among(cand.chunk.id, query.sentence_sims)
             out.append(cand)

@@ -15,6 +15,7 @@ from llama_index.core.retrievers import BaseRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle
 
 from assistant.candidates import Query
+from assistant.fitted import QueryAdapter
 from ingest.keyword import KeywordIndex
 from ingest.multilingual import E5Encoder, PassageVectors
 from ingest.ngrams import NgramIndex
@@ -120,16 +121,24 @@ class MultilingualView(View):
     name = "e5"
     concurrent = True
 
-    def __init__(self, passages: Passages, vectors: PassageVectors, encoder: E5Encoder, english: bool = True) -> None:
+    def __init__(self, passages: Passages, vectors: PassageVectors, encoder: E5Encoder, english: bool = True,
+                 adapter: QueryAdapter | None = None) -> None:
         super().__init__(passages)
         self.encoder = encoder
         self.english = english
+        self.adapter = adapter  # fitted on the dev questions (``fitted/e5_adapter``); None: the raw query vector
         self.matrix = vectors.matrix([c.id for c in passages.chunks])
 
     def scores(self, query: Query) -> np.ndarray | None:
         if query.language == "en" and not self.english:
             return None
-        return self.matrix @ self.encoder.query(query.query_str)
+        q = self.encoder.query(query.query_str)
+        if self.adapter is None:
+            return self.matrix @ q
+        # the adapter ranks; the answerability model reads the raw cosine (the adapted one pulls an on-topic
+        # question toward its passages whether or not they hold what it asks)
+        query.e5_plain = self.matrix @ q
+        return self.matrix @ self.adapter.apply(q)
 
 
 class NgramView(View):

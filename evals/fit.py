@@ -28,11 +28,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from assistant.answerable import ANSWERABLE_FEATURES, JUDGED_FEATURES
-from assistant.fitted import LinearModel
+from assistant.fitted import LinearModel, QueryAdapter
 from assistant.judge import AnswerJudge, judge_llm
 from assistant.pipeline import Assistant
 from assistant.rerank import CANDIDATE_FEATURES, HybridReranker, LearnedReranker
 from assistant.retrieve import Candidate
+from assistant.views import MultilingualView
 from core.settings import Settings
 from evals.gold import GoldQuestion, dev_questions, load_gold, tuned_on_sets
 from evals.scorer import contains_evidence
@@ -114,6 +115,88 @@ def _rank_metrics(samples: list[Sample], scores: list[np.ndarray]) -> dict[str, 
 def _folds(samples: list[Sample]) -> list[int]:
     """Fold of each sample, by a hash of its id: stable, and spread over languages and kinds alike."""
     return [int(hashlib.sha256(f"{SEED}:{s.question.id}".encode()).hexdigest(), 16) % FOLDS for s in samples]
+
+
+ADAPTER_EPOCHS = 60  # full-batch steps; leave-one-set-out on the three dev splits: 60 and 150 alike
+ADAPTER_DECAY = 1e-2
+
+
+@dataclass
+class AdapterItem:
+    query: np.ndarray  # the view's raw query vector
+    passages: np.ndarray  # the candidates' passage vectors (candidates × d)
+    y: np.ndarray  # does the candidate hold evidence
+
+
+def adapter_items(view: MultilingualView, samples: list[Sample]) -> list[AdapterItem | None]:
+    """Per sample, what the e5 query adapter learns from: None for a question with no evidence among its
+    candidates (or none to find)."""
+    rows = {c.id: i for i, c in enumerate(view.passages.chunks)}
+    out: list[AdapterItem | None] = []
+    for s in samples:
+        if s.question.should_abstain or not len(s.y) or not s.y.any():
+            out.append(None)
+            continue
+        out.append(AdapterItem(np.asarray(view.encoder.query(s.query), dtype=np.float32),
+                               view.matrix[[rows[c.chunk.id] for c in s.candidates]], s.y.astype(np.float32)))
+    return out
+
+
+def fit_adapter(items: Sequence[AdapterItem]) -> np.ndarray:
+    """``W`` of ``q + W q`` (zero to start), by full-batch AdamW on the mean over questions of the cross-entropy
+    between the softmax of the candidates' cosines (× 30) and the evidence passages (uniform over them)."""
+    import torch
+
+    torch.manual_seed(SEED)
+    d = items[0].query.shape[0]
+    w = torch.zeros(d, d, requires_grad=True)
+    opt = torch.optim.AdamW([w], lr=1e-3, weight_decay=ADAPTER_DECAY)
+    data = [(torch.tensor(i.query), torch.tensor(i.passages), torch.tensor(i.y / i.y.sum())) for i in items]
+    for _ in range(ADAPTER_EPOCHS):
+        opt.zero_grad()
+        loss = torch.zeros(())
+        for q, p, target in data:
+            v = q + w @ q
+            loss = loss - (torch.log_softmax(p @ (v / v.norm()) * 30.0, 0) * target).sum()
+        (loss / len(data)).backward()
+        opt.step()
+    return np.asarray(w.detach().numpy(), dtype=np.float32)
+
+
+def _adapter_top1(items: Sequence[AdapterItem], adapter: QueryAdapter | None) -> float:
+    hits = [float(np.argmax(i.passages @ (adapter.apply(i.query) if adapter else i.query)) in np.flatnonzero(i.y))
+            for i in items]
+    return statistics.fmean(hits) if hits else 0.0
+
+
+def cross_fitted(assistant: Assistant, questions: list[GoldQuestion]) -> tuple[list[Sample], QueryAdapter | None]:
+    """The dev samples, each collected with an e5 query adapter fitted on the other folds' questions (so the
+    ranker and the answerability model learn from the adapted view as it scores questions it never saw),
+    and the adapter fitted on all of them, which the assistant keeps. Without the e5 view: plain samples."""
+    view = assistant.retriever.view("e5")
+    if not isinstance(view, MultilingualView):
+        return collect(assistant, questions), None
+    view.adapter = None
+    plain = collect(assistant, questions)
+    items = adapter_items(view, plain)
+    folds = _folds(plain)
+    samples: list[Sample | None] = [None] * len(plain)
+    base, adapted = [], []
+    for fold in range(FOLDS):
+        train = [i for i, f in zip(items, folds, strict=True) if i is not None and f != fold]
+        held = [i for i, f in zip(items, folds, strict=True) if i is not None and f == fold]
+        view.adapter = QueryAdapter(name="e5_adapter", matrix=fit_adapter(train))
+        base.append(_adapter_top1(held, None) * len(held))
+        adapted.append(_adapter_top1(held, view.adapter) * len(held))
+        at = [k for k, f in enumerate(folds) if f == fold]
+        for k, sample in zip(at, collect(assistant, [questions[k] for k in at]), strict=True):
+            samples[k] = sample
+    n = sum(i is not None for i in items)
+    final = QueryAdapter(name="e5_adapter", matrix=fit_adapter([i for i in items if i is not None]),
+                         fitted_on=f"blind dev ({n} answerable questions with evidence among their candidates)",
+                         cv={"e5_top1_out_of_fold": {"raw": sum(base) / n, "adapted": sum(adapted) / n, "n": n}})
+    view.adapter = final
+    return [s for s in samples if s is not None], final
 
 
 def fit_ranker(dev: list[Sample], extra: list[Sample], folds: list[int]) -> tuple[LinearModel, list[np.ndarray], dict]:
@@ -274,7 +357,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     settings = Settings()
     assistant = Assistant.from_settings(settings.model_copy(update={"llm_judge": False}), fitting=True)
-    dev = collect(assistant, dev_questions())
+    dev, adapter = cross_fitted(assistant, dev_questions())
+    if adapter is not None:
+        print("e5 query adapter, out of fold on dev (the e5 view alone, top-1 over candidates):",
+              adapter.cv["e5_top1_out_of_fold"])
     extra = collect(assistant, [q for p in tuned_on_sets().values() for q in load_gold(p)]) if args.extra_training else []
     impute_samples(dev + extra)
     folds = _folds(dev)
@@ -297,7 +383,7 @@ def main(argv: list[str] | None = None) -> None:
             print("wrote", judged.save())
         return
     if not args.dry_run:
-        print("wrote", ranker.save(), answerable.save())
+        print("wrote", ranker.save(), answerable.save(), *([adapter.save()] if adapter is not None else []))
 
 
 if __name__ == "__main__":
