@@ -136,9 +136,10 @@ class MultilingualView(View):
         if self.adapter is None:
             return self.matrix @ q
         # the adapter ranks; the answerability model reads the raw cosine (the adapted one pulls an on-topic
-        # question toward its passages whether or not they hold what it asks)
-        query.e5_plain = self.matrix @ q
-        return self.matrix @ self.adapter.apply(q)
+        # question toward its passages whether or not they hold what it asks): both in one pass over the matrix
+        both = self.matrix @ np.stack([q, self.adapter.apply(q)], axis=1)
+        query.e5_plain = both[:, 0]
+        return both[:, 1]
 
 
 class NgramView(View):
