@@ -37,7 +37,7 @@ from ingest.lexicon import last_year
 
 ANSWERABLE_FEATURES = ("top", "margin", *(f"z_{v}" for v in VIEWS), "dense", "e5", "coverage", "agree",
                        "known_terms", "uncovered_idf", "uncovered_top3", "named_in_passage", "named_in_corpus", "has_named",
-                       "after_dates", "asked_type_missing", "other_language")
+                       "after_dates", "asked_type_missing", "other_language", "e5_pair")
 _TOKEN = re.compile(r"[^\W\d_][\w\-']*|\d[\d,.]*\d|\d")
 
 
@@ -146,6 +146,10 @@ class Answerability(BaseNodePostprocessor):
             x.pop("e5", None)
         if best.e5_plain is not None and best.z_e5_plain is not None:  # the raw cosine, where an adapter ranked
             x["e5"], x["z_e5"] = best.e5_plain, best.z_e5_plain
+        if best.e5_pair is not None:
+            x["e5_pair"] = best.e5_pair
+        else:
+            x.pop("e5_pair", None)
         views = [v for v in VIEWS if any(v in c.z for c in ranked)]
         if views:
             x["agree"] = sum(max(ranked, key=lambda c, v=v: c.z.get(v, -9.0)) is best for v in views) / len(views)  # type: ignore[misc]

@@ -42,6 +42,7 @@ class Candidate(NodeWithScore):
     e5: float = 0.0
     e5_plain: float | None = None  # the e5 cosine by the raw query vector, where a fitted adapter moved it
     z_e5_plain: float | None = None  # and its z
+    e5_pair: float | None = None  # the fitted pair score (``PairScorer``), where one was fitted
     lexical: float = 0.0
     sentences: dict[tuple[int, int], float] = Field(default_factory=dict)  # cosine per sentence span, if the passage has several
     z: dict[str, float] = Field(default_factory=dict)
@@ -79,6 +80,7 @@ class Query(QueryBundle):
     vector: np.ndarray | None = None  # its MiniLM embedding, once computed
     sentence_sims: np.ndarray | None = None  # every stored sentence's cosine with it
     e5_plain: np.ndarray | None = None  # the e5 view's scores by the raw query vector, where an adapter moved it
+    e5_pair: np.ndarray | None = None  # every passage's pair score with it, where a PairScorer was fitted
     translation: Any = None  # a French or Spanish question's words in the documents' vocabulary (Translation)
     ngrams: Any = None  # (NgramIndex, its TF-IDF n-gram row): the n-gram views sharing a vectorizer reuse it
     answerable: float | None = None  # the answerability model's probability, once judged

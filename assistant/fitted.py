@@ -66,30 +66,25 @@ class LinearModel(BaseModel):
         return 1.0 / (1.0 + math.exp(-max(min(self.score(x), 50.0), -50.0)))
 
 
-class QueryAdapter(BaseModel):
-    """A residual linear map on a view's query vector, ``q' = (q + W q) / ‖q + W q‖``, fitted by
-    ``python -m evals.fit`` on the blind dev questions so that the passages holding their evidence score
-    above the other candidates (softmax over each question's candidates). The passage vectors are not
-    touched, so nothing is re-embedded. ``W`` is stored beside the JSON as ``{name}.npy`` (384 × 384).
-
-    Example: ``QueryAdapter.load("e5_adapter").apply(encoder.query("¿Cómo unirse?"))``."""
+class FittedArray(BaseModel):
+    """A fitted numpy array, stored as ``{name}.npy`` beside its ``{name}.json`` (what it was fitted on, its CV)."""
 
     name: str
     fitted_on: str = ""
     cv: dict[str, Any] = Field(default_factory=dict)
-    matrix: Any = Field(default=None, exclude=True)  # numpy (d, d), float32
+    matrix: Any = Field(default=None, exclude=True)  # numpy, float32
 
     @classmethod
-    def load(cls, name: str, folder: Path = FITTED_DIR) -> QueryAdapter | None:
-        """The fitted adapter, or None where none was fitted (the view then scores the raw query vector)."""
+    def load(cls, name: str, folder: Path = FITTED_DIR) -> Any:
+        """The fitted array's model, or None where none was fitted."""
         import numpy as np
 
         meta, weights = folder / f"{name}.json", folder / f"{name}.npy"
         if not (meta.exists() and weights.exists()):
             return None
-        adapter = cls.model_validate_json(meta.read_text(encoding="utf-8"))
-        adapter.matrix = np.load(weights).astype(np.float32)
-        return adapter
+        fitted = cls.model_validate_json(meta.read_text(encoding="utf-8"))
+        fitted.matrix = np.load(weights).astype(np.float32)
+        return fitted
 
     def save(self, folder: Path = FITTED_DIR) -> Path:
         import numpy as np
@@ -100,6 +95,36 @@ class QueryAdapter(BaseModel):
         path.write_text(json.dumps(self.model_dump(), indent=1) + "\n", encoding="utf-8")
         return path
 
+
+class QueryAdapter(FittedArray):
+    """A residual linear map on a view's query vector, ``q' = (q + W q) / ‖q + W q‖``, fitted by
+    ``python -m evals.fit`` on the blind dev questions so that the passages holding their evidence score
+    above the other candidates (softmax over each question's candidates). The passage vectors are not
+    touched, so nothing is re-embedded. ``W`` is stored beside the JSON as ``{name}.npy`` (384 × 384).
+
+    Example: ``QueryAdapter.load("e5_adapter").apply(encoder.query("¿Cómo unirse?"))``."""
+
+    @classmethod
+    def load_all(cls, folder: Path = FITTED_DIR) -> dict[str, QueryAdapter]:
+        """Every fitted adapter in ``folder``, by name."""
+        found = (cls.load(path.stem, folder) for path in sorted(folder.glob("*_adapter.json")))
+        return {a.name: a for a in found if a is not None}
+
     def apply(self, q: Any) -> Any:
         v = q + self.matrix @ q
         return v / (float((v @ v) ** 0.5) or 1.0)
+
+
+class PairScorer(FittedArray):
+    """Does this passage answer this question: a logistic model over the elementwise product of the raw e5
+    query vector and the e5 vector of the passage ranked first, the logit ``offset + Σ w[d] q[d] p[d]``,
+    fitted by ``python -m evals.fit`` on the blind dev questions (answerable or not).
+    One feature of the answerability model (``e5_pair``). For every passage at once it is one more column
+    of the e5 view's product: ``P @ (w ⊙ q) + offset``. ``matrix`` holds ``w`` (384). The logit, not the
+    bare product: e5 vectors share a large common part, so ``w``'s share of the intercept differs from fit to
+    fit, and only their sum is the same across the folds the answerability model learns from."""
+
+    offset: float = 0.0
+
+    def column(self, q: Any) -> Any:
+        return self.matrix * q

@@ -29,7 +29,7 @@ from assistant.audience import Audience, AudienceViews, default_visibility
 from assistant.candidates import Candidate, Query, candidates
 from assistant.compose import ExtractiveComposer, split_parts
 from assistant.errors import BadQuestion
-from assistant.fitted import FITTED_DIR, LinearModel, QueryAdapter
+from assistant.fitted import FITTED_DIR, LinearModel, PairScorer, QueryAdapter
 from assistant.generate import OpenAIGenerator
 from assistant.judge import AnswerJudge, judge_llm
 from assistant.models import Answer, Turn
@@ -146,7 +146,8 @@ class Assistant:
             translator = Translator(words, encoder)
         # questions share an encoder pass (BatchingEmbedder)
         retriever = FusionRetriever.build(store, index, BatchingEmbedder(embedder), sentence_vectors, speller, views, encoder,
-                                          settings.multilingual_english, translator, QueryAdapter.load("e5_adapter"))
+                                          settings.multilingual_english, translator, QueryAdapter.load_all(),
+                                          PairScorer.load("e5_pair"))
         embedder.embed(["warm up"])  # the first question is as fast as the hundredth
         lang.warm_up()
         if practice_fingerprint(settings.practices_path) != index.fingerprint:

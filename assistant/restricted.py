@@ -55,7 +55,7 @@ def restrict(assistant: Any, mask: np.ndarray) -> tuple[FusionRetriever, BaseNod
         full.passages.store, index, full.embedder, sentence.sentences if isinstance(sentence, SentenceView) else None,
         speller, _Rows(e5) if isinstance(e5, MultilingualView) else None,  # type: ignore[arg-type]
         e5.encoder if isinstance(e5, MultilingualView) else None, e5.english if isinstance(e5, MultilingualView) else True,
-        translator, e5.adapter if isinstance(e5, MultilingualView) else None)
+        translator, full.adapters, e5.pair if isinstance(e5, MultilingualView) else None)
     weights = TermWeights(index.lexicon)
     reranker: BaseNodePostprocessor = assistant.reranker  # a cross-encoder reads no corpus statistics: shared
     if isinstance(reranker, LearnedReranker):

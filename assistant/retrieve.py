@@ -28,7 +28,7 @@ from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
 from assistant.candidates import Candidate, Query, text_node
 from assistant.errors import BadQuestion
-from assistant.fitted import QueryAdapter
+from assistant.fitted import PairScorer, QueryAdapter
 from assistant.spelling import Speller
 from assistant.text import expansions
 from assistant.translate import Translator
@@ -154,17 +154,29 @@ class FusionRetriever(QueryFusionRetriever):
     def build(cls, store: ChunkStore, index: KeywordIndex, embedder: Embedder, sentences: SentenceVectors | None = None,
               speller: Speller | None = None, multilingual: PassageVectors | None = None,
               encoder: E5Encoder | None = None, e5_english: bool = True,
-              translator: Translator | None = None, adapter: QueryAdapter | None = None) -> FusionRetriever:
+              translator: Translator | None = None,
+              adapters: dict[str, QueryAdapter] | None = None, pair: PairScorer | None = None) -> FusionRetriever:
+        """``adapters``: fitted query adapters by name (``View.adapter_name``); a view without one scores its raw
+        query vector. ``pair``: the e5 view's pair scorer, for the answerability model."""
         passages = Passages(store, index, embedder, speller, translator)
         views: list[View] = [DenseView(passages)]
         if sentences is not None:
             views.append(SentenceView(passages, sentences))
         views.append(KeywordView(passages, index))
         if multilingual is not None and encoder is not None:
-            views.append(MultilingualView(passages, multilingual, encoder, english=e5_english, adapter=adapter))
+            views.append(MultilingualView(passages, multilingual, encoder, english=e5_english))
+            views[-1].pair = pair  # type: ignore[attr-defined]
         ngram = NgramView(passages)
         views += [ngram, NgramSentenceView(passages, fitted=ngram)]
+        for view in views:
+            if view.adapter_name is not None:
+                view.adapter = (adapters or {}).get(view.adapter_name)
         return cls(passages, views)
+
+    @property
+    def adapters(self) -> dict[str, QueryAdapter]:
+        """The views' fitted query adapters, by name (what a restricted view of the same index reuses)."""
+        return {v.adapter_name: v.adapter for v in self.views if v.adapter_name and v.adapter is not None}
 
     # the passages' attributes, read by the pipeline and the tests
     @property
@@ -214,12 +226,16 @@ class FusionRetriever(QueryFusionRetriever):
         if query.e5_plain is not None:
             kept["e5_plain"] = query.e5_plain[rows].tolist()
             kept["z_e5_plain"] = np.nan_to_num(self._by_name["e5"].normalised(query.e5_plain, query.mask)[rows], nan=0.0).tolist()
+        if query.e5_pair is not None:
+            kept["e5_pair"] = query.e5_pair[rows].tolist()
         out = []
         for i, (row, sim) in enumerate(zip(rows.tolist(), dense.tolist(), strict=True)):
             z = {name: values[i] for name, values in zs.items()}
             cand = self.passages.candidate(row, dense=sim, z=z, score=sum(z.values()))
             cand.bm25 = kept["bm25"][i] if "bm25" in kept else 0.0
             cand.e5 = kept["e5"][i] if "e5" in kept else 0.0
+            if "e5_pair" in kept:
+                cand.e5_pair = kept["e5_pair"][i]
             if "e5_plain" in kept:
                 cand.e5_plain, cand.z_e5_plain = kept["e5_plain"][i], kept["z_e5_plain"][i]
             if isinstance(sentence_view, SentenceView) and query.sentence_sims is not None:

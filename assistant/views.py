@@ -15,7 +15,7 @@ from llama_index.core.retrievers import BaseRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle
 
 from assistant.candidates import Query
-from assistant.fitted import QueryAdapter
+from assistant.fitted import PairScorer, QueryAdapter
 from ingest.keyword import KeywordIndex
 from ingest.multilingual import E5Encoder, PassageVectors
 from ingest.ngrams import NgramIndex
@@ -33,6 +33,8 @@ class View(BaseRetriever):
     name: ClassVar[str]
     matches_only: ClassVar[bool] = False  # a lexical view: a passage scoring 0 shares nothing with the question
     concurrent: ClassVar[bool] = False  # runs in the fusion's thread pool, beside the MiniLM encode
+    adapter_name: ClassVar[str | None] = None  # a dense view's fitted query adapter (``fitted/{name}``), if it takes one
+    adapter: QueryAdapter | None = None  # None: the raw query vector
 
     def __init__(self, passages: Passages) -> None:
         super().__init__()
@@ -40,6 +42,14 @@ class View(BaseRetriever):
 
     def scores(self, query: Query) -> np.ndarray | None:
         """Every passage's raw score, in ``passages.chunks`` order (NaN: not seen); None: no score at all."""
+        raise NotImplementedError
+
+    def query_vector(self, text: str) -> np.ndarray:
+        """The raw query vector a fitted adapter maps (views with an ``adapter_name``)."""
+        raise NotImplementedError
+
+    def passage_matrix(self) -> np.ndarray:
+        """The passage vectors the query vector meets, in ``passages.chunks`` order (views with an ``adapter_name``)."""
         raise NotImplementedError
 
     def normalised(self, raw: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
@@ -61,9 +71,18 @@ class DenseView(View):
     index gives the top ``k`` and the rest count as unseen (NaN)."""
 
     name = "dense"
+    adapter_name = "dense_adapter"
+
+    def query_vector(self, text: str) -> np.ndarray:
+        return np.asarray(self.passages.embedder.embed([text])[0], dtype=np.float32)
+
+    def passage_matrix(self) -> np.ndarray:
+        return self.passages.vectors
 
     def scores(self, query: Query) -> np.ndarray:
-        qvec = self.passages.embed(query)
+        qvec = self.passages.embed(query)  # raw: the sentence view and the composer share it
+        if self.adapter is not None:
+            qvec = self.adapter.apply(qvec)
         if len(self.passages.chunks) <= EXACT_BELOW:
             return self.passages.vectors @ qvec
         sims = np.full(len(self.passages.chunks), np.nan, dtype=np.float32)
@@ -120,6 +139,7 @@ class MultilingualView(View):
 
     name = "e5"
     concurrent = True
+    adapter_name = "e5_adapter"
 
     def __init__(self, passages: Passages, vectors: PassageVectors, encoder: E5Encoder, english: bool = True,
                  adapter: QueryAdapter | None = None) -> None:
@@ -127,17 +147,28 @@ class MultilingualView(View):
         self.encoder = encoder
         self.english = english
         self.adapter = adapter  # fitted on the dev questions (``fitted/e5_adapter``); None: the raw query vector
+        self.pair: PairScorer | None = None  # ``fitted/e5_pair``: the answerability model's e5_pair feature
         self.matrix = vectors.matrix([c.id for c in passages.chunks])
+
+    def query_vector(self, text: str) -> np.ndarray:
+        return np.asarray(self.encoder.query(text), dtype=np.float32)
+
+    def passage_matrix(self) -> np.ndarray:
+        return self.matrix
 
     def scores(self, query: Query) -> np.ndarray | None:
         if query.language == "en" and not self.english:
             return None
         q = self.encoder.query(query.query_str)
-        if self.adapter is None:
-            return self.matrix @ q
         # the adapter ranks; the answerability model reads the raw cosine (the adapted one pulls an on-topic
-        # question toward its passages whether or not they hold what it asks): both in one pass over the matrix
-        both = self.matrix @ np.stack([q, self.adapter.apply(q)], axis=1)
+        # question toward its passages whether or not they hold what it asks) and the pair score: all in one
+        # pass over the matrix
+        columns = [q] + ([self.adapter.apply(q)] if self.adapter else []) + ([self.pair.column(q)] if self.pair else [])
+        both = self.matrix @ np.stack(columns, axis=1)
+        if self.pair is not None:
+            query.e5_pair = both[:, -1] + self.pair.offset
+        if self.adapter is None:
+            return both[:, 0]
         query.e5_plain = both[:, 0]
         return both[:, 1]
 

@@ -8,7 +8,7 @@ import pytest
 
 from assistant import language
 from assistant.answerable import ANSWERABLE_FEATURES, named_things
-from assistant.fitted import LinearModel, QueryAdapter
+from assistant.fitted import LinearModel, PairScorer, QueryAdapter
 from assistant.pipeline import Assistant
 from assistant.rerank import CANDIDATE_FEATURES
 from assistant.views import MultilingualView
@@ -141,3 +141,33 @@ def test_the_e5_query_adapter_is_fitted_and_ranks_while_answerability_reads_the_
     assert best.e5_plain is not None and best.e5_plain != best.e5  # ranked by the adapted vector, raw kept beside it
     q = view.encoder.query(prepared.query)
     assert abs(float(np.linalg.norm(adapter.apply(q))) - 1.0) < 1e-5 and float(adapter.apply(q) @ q) < 0.9999
+
+
+def test_the_dense_view_ranks_by_its_fitted_adapter_and_the_sentence_view_keeps_the_raw_vector(assistant: Assistant) -> None:
+    adapter = QueryAdapter.load("dense_adapter")
+    assert adapter is not None and adapter.matrix.shape == (384, 384)
+    dense = assistant.retriever.view("dense")
+    assert dense is not None and dense.adapter is not None
+    query = assistant.retriever.question("Who sits on the Coordinating Group?")
+    raw = dense.query_vector(query.query_str)
+    scores = dense.scores(query)
+    assert np.allclose(scores, dense.passage_matrix() @ adapter.apply(raw), atol=1e-5)
+    assert not np.allclose(scores, dense.passage_matrix() @ raw, atol=1e-3)
+    assert query.vector is not None and np.allclose(query.vector, raw, atol=1e-5)  # shared raw with the sentence view
+
+
+def test_the_pair_score_is_the_fitted_logit_of_the_question_and_its_first_passage(assistant: Assistant) -> None:
+    pair = PairScorer.load("e5_pair")
+    assert pair is not None and pair.matrix.shape == (384,) and "blind dev" in pair.fitted_on
+    assert "e5_pair" in ANSWERABLE_FEATURES and "e5_pair" in LinearModel.load("answerable").features  # type: ignore[union-attr]
+    view = assistant.retriever.view("e5")
+    assert isinstance(view, MultilingualView) and view.pair is not None
+    prepared = assistant.prepare("How can an organisation join the Coalition?")
+    best = prepared.ranked[0]
+    q = view.encoder.query(prepared.query)
+    p = view.passage_matrix()[[c.id for c in view.passages.chunks].index(best.chunk.id)]
+    assert best.e5_pair is not None and abs(best.e5_pair - (float(p @ (pair.matrix * q)) + pair.offset)) < 1e-3
+    x = assistant.answerability.features(prepared.query, prepared.ranked, "en")
+    assert x["e5_pair"] == best.e5_pair
+    off = assistant.prepare("What is the recipe for a good paella?").ranked[0]
+    assert off.e5_pair is not None and off.e5_pair < best.e5_pair  # an off-topic question's first passage scores lower
