@@ -5,10 +5,11 @@ over general features of the question and the ranked passages: the best passage'
 margin to the next, each view's score for it and whether the views agree on it, how much of the
 question's terms it covers and how many of them the corpus knows at all, whether the named things of
 the question (capitalised words, numbers, years) are in it and in the corpus, whether the question
-asks about a year after the documents' dates, and whether the kind of thing asked for (a date, a
-number, a procedure, a frequency) is in it. No named-entity or translation model ships offline: these
-are read from the text. The operating point was chosen on cross-validated dev predictions so that at
-most 5 % of answerable questions are declined.
+asks about a year after the documents' dates, whether the kind of thing asked for (a date, a
+number, a procedure, a frequency) is in it, and the pair scorer's logit (``PairScorer``: does this
+passage answer this question, from their e5 vectors) for the first passage and for the second. No
+named-entity or translation model ships offline: these are read from the text. The operating point was
+chosen on cross-validated dev predictions so that at most 4 % of answerable questions are declined.
 
 With an LLM judge (``COALITION_LLM_JUDGE``, ``assistant/judge.py``) its yes-probability is one more
 feature, ``llm_yes``, and a model fitted with it (``fitted/answerable_llm.json``) decides whenever the
@@ -37,7 +38,7 @@ from ingest.lexicon import last_year
 
 ANSWERABLE_FEATURES = ("top", "margin", *(f"z_{v}" for v in VIEWS), "dense", "e5", "coverage", "agree",
                        "known_terms", "uncovered_idf", "uncovered_top3", "named_in_passage", "named_in_corpus", "has_named",
-                       "after_dates", "asked_type_missing", "other_language", "e5_pair")
+                       "after_dates", "asked_type_missing", "other_language", "e5_pair", "e5_pair_next")
 _TOKEN = re.compile(r"[^\W\d_][\w\-']*|\d[\d,.]*\d|\d")
 
 
@@ -146,10 +147,13 @@ class Answerability(BaseNodePostprocessor):
             x.pop("e5", None)
         if best.e5_plain is not None and best.z_e5_plain is not None:  # the raw cosine, where an adapter ranked
             x["e5"], x["z_e5"] = best.e5_plain, best.z_e5_plain
-        if best.e5_pair is not None:
-            x["e5_pair"] = best.e5_pair
-        else:
-            x.pop("e5_pair", None)
+        # the pair score of the first passage and of the second (the fact asked is often in the runner-up:
+        # leaving one writer's set out, declined 0.471 → 0.552 with it; a third passage added nothing)
+        for key, cand in (("e5_pair", best), ("e5_pair_next", ranked[1] if len(ranked) > 1 else None)):
+            if cand is not None and cand.e5_pair is not None:
+                x[key] = cand.e5_pair
+            else:
+                x.pop(key, None)
         views = [v for v in VIEWS if any(v in c.z for c in ranked)]
         if views:
             x["agree"] = sum(max(ranked, key=lambda c, v=v: c.z.get(v, -9.0)) is best for v in views) / len(views)  # type: ignore[misc]

@@ -178,33 +178,39 @@ PAIR_C = 10.0  # the pair scorer's inverse L2 strength: nested CV on the three d
 PAIR_SCALE = 20.0  # q ⊙ p × 20: cosines' products are ~1/384 each
 
 
+PAIR_RANKS = 2  # the pair score of the first and the second passage: answerability features e5_pair, e5_pair_next
+
+
 def pair_rows(assistant: Assistant, dev: list[Sample]) -> np.ndarray | None:
-    """Per sample, the elementwise product of its raw e5 query vector and the e5 vector of its first-ranked
-    passage (× ``PAIR_SCALE``); None without the e5 view."""
+    """Per sample and rank (the first ``PAIR_RANKS`` passages), the elementwise product of its raw e5 query
+    vector and that passage's e5 vector (× ``PAIR_SCALE``; zeros where there is none); None without the e5 view."""
     view = assistant.retriever.view("e5")
     if view is None:
         return None
     rows = {c.id: i for i, c in enumerate(view.passages.chunks)}
     matrix = view.passage_matrix()
-    out = np.zeros((len(dev), matrix.shape[1]), dtype=np.float32)
+    out = np.zeros((len(dev), PAIR_RANKS, matrix.shape[1]), dtype=np.float32)
     for k, s in enumerate(dev):
-        if s.ranked:
-            out[k] = view.query_vector(s.query) * matrix[rows[s.ranked[0].chunk.id]] * PAIR_SCALE
+        q = view.query_vector(s.query)
+        for r, cand in enumerate(s.ranked[:PAIR_RANKS]):
+            out[k, r] = q * matrix[rows[cand.chunk.id]] * PAIR_SCALE
     return out
 
 
 def fit_pair(dev: list[Sample], f: np.ndarray, folds: list[int]) -> tuple[np.ndarray, PairScorer]:
-    """The pair score of every dev sample out of fold (what the answerability model is fitted on: at
-    answer time the scorer meets questions it never saw) and the scorer fitted on all of them."""
+    """The pair score of every dev sample's first ``PAIR_RANKS`` passages out of fold (what the answerability
+    model is fitted on: at answer time the scorer meets questions it never saw), and the scorer fitted on
+    all of them. It learns from the first passage only (is the question answerable, given it)."""
     from sklearn.linear_model import LogisticRegression
 
     y = np.array([not s.question.should_abstain for s in dev])
-    oof = np.zeros(len(dev))
+    oof = np.zeros((len(dev), f.shape[1]))
     for fold in range(FOLDS):
         train = np.array([g != fold for g in folds])
-        model = LogisticRegression(C=PAIR_C, max_iter=5000).fit(f[train], y[train])
-        oof[~train] = model.decision_function(f[~train])
-    model = LogisticRegression(C=PAIR_C, max_iter=5000).fit(f, y)
+        model = LogisticRegression(C=PAIR_C, max_iter=5000).fit(f[train, 0], y[train])
+        for r in range(f.shape[1]):
+            oof[~train, r] = model.decision_function(f[~train, r])
+    model = LogisticRegression(C=PAIR_C, max_iter=5000).fit(f[:, 0], y)
     scorer = PairScorer(name="e5_pair", matrix=(model.coef_[0] * PAIR_SCALE).astype(np.float32),
                         offset=float(model.intercept_[0]), fitted_on=f"blind dev ({len(dev)} questions)")
     return oof, scorer
@@ -423,7 +429,10 @@ def main(argv: list[str] | None = None) -> None:
     pairs = pair_rows(assistant, dev)
     pair = None
     if pairs is not None:
-        x[:, ANSWERABLE_FEATURES.index("e5_pair")], pair = fit_pair(dev, pairs, folds)
+        scored, pair = fit_pair(dev, pairs, folds)
+        for r, name in enumerate(("e5_pair", "e5_pair_next")[:PAIR_RANKS]):
+            has = np.array([len(s.ranked) > r for s in dev])
+            x[:, ANSWERABLE_FEATURES.index(name)] = np.where(has, scored[:, r], scored[has, r].mean() if has.any() else 0.0)
     answerable = fit_answerable(dev, x, folds)
     print("answerability, out of fold on dev:", answerable.cv["out_of_fold"], "chosen", answerable.cv["chosen"],
           f"threshold {answerable.threshold:.3f}, near-miss point {answerable.extra['near_miss']:.3f}")

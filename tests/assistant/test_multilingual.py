@@ -156,7 +156,7 @@ def test_the_dense_view_ranks_by_its_fitted_adapter_and_the_sentence_view_keeps_
     assert query.vector is not None and np.allclose(query.vector, raw, atol=1e-5)  # shared raw with the sentence view
 
 
-def test_the_pair_score_is_the_fitted_logit_of_the_question_and_its_first_passage(assistant: Assistant) -> None:
+def test_the_pair_score_is_the_fitted_logit_of_the_question_and_its_first_passages(assistant: Assistant) -> None:
     pair = PairScorer.load("e5_pair")
     assert pair is not None and pair.matrix.shape == (384,) and "blind dev" in pair.fitted_on
     assert "e5_pair" in ANSWERABLE_FEATURES and "e5_pair" in LinearModel.load("answerable").features  # type: ignore[union-attr]
@@ -169,5 +169,8 @@ def test_the_pair_score_is_the_fitted_logit_of_the_question_and_its_first_passag
     assert best.e5_pair is not None and abs(best.e5_pair - (float(p @ (pair.matrix * q)) + pair.offset)) < 1e-3
     x = assistant.answerability.features(prepared.query, prepared.ranked, "en")
     assert x["e5_pair"] == best.e5_pair
+    second = prepared.ranked[1]  # the runner-up's pair score is a feature of its own
+    assert "e5_pair_next" in LinearModel.load("answerable").features  # type: ignore[union-attr]
+    assert second.e5_pair is not None and x["e5_pair_next"] == second.e5_pair != best.e5_pair
     off = assistant.prepare("What is the recipe for a good paella?").ranked[0]
     assert off.e5_pair is not None and off.e5_pair < best.e5_pair  # an off-topic question's first passage scores lower
