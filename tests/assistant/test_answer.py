@@ -64,8 +64,11 @@ def test_coordinating_group_members_list(assistant: Assistant) -> None:
 
 
 def test_a_list_split_across_passages_is_answered_whole(assistant: Assistant) -> None:
-    """¶36's four priorities were split into four chunks at ingest; the answer lists them all, each cited."""
-    answer = assistant.answer("What are the initial priorities of the Office for the coalition?")
+    """¶36's four priorities were split into four chunks at ingest; the answer lists them all, each cited.
+    Asked within the Governing Body paper: the Coalition web page states the same priorities in one
+    paragraph, and which of the two the fitted ranker puts first is the eval's business, not this test's."""
+    answer = assistant.answer("What are the initial priorities of the Office for the coalition?",
+                              filters={"doc_id": "gb349-ins4"})
     for item in ("(a) employment creation and universal social protection", "(b) reduction of inequalities",
                  "(c) elevation of social justice", "(d) promoting social dialogue"):
         assert item in answer.answer
