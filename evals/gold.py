@@ -1,4 +1,4 @@
-"""Question sets: the blind sets ``evals/blind/``, ``evals/blind2/``, ``evals/blind3/`` and ``evals/blind4/questions.jsonl`` (each
+"""Question sets: the blind sets ``evals/blind/``, ``evals/blind2/``, ``evals/blind3/``, ``evals/blind4/`` and ``evals/blind5/questions.jsonl`` (each
 written from the documents alone and split into dev and test) and the older, tuned-on ``evals/gold/*.jsonl``
 and ``evals/heldout/*.jsonl``, one question a line."""
 
@@ -18,7 +18,8 @@ HELDOUT_DIR = EVALS_DIR / "heldout"
 BLIND_SET = EVALS_DIR / "blind" / "questions.jsonl"
 BLIND_SETS = {"blind": BLIND_SET, "blind2": EVALS_DIR / "blind2" / "questions.jsonl",
               "blind3": EVALS_DIR / "blind3" / "questions.jsonl",
-              "blind4": EVALS_DIR / "blind4" / "questions.jsonl"}  # name → file
+              "blind4": EVALS_DIR / "blind4" / "questions.jsonl",
+              "blind5": EVALS_DIR / "blind5" / "questions.jsonl"}  # name → file
 Persona = Literal["partner", "staff", "meeting", "out_of_scope", "adversarial"]
 Kind = Literal["answerable", "off_topic", "near_miss", "injection", "false_premise"]
 
