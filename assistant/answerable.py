@@ -39,6 +39,7 @@ from ingest.lexicon import last_year
 ANSWERABLE_FEATURES = ("top", "margin", *(f"z_{v}" for v in VIEWS), "dense", "e5", "coverage", "agree",
                        "known_terms", "uncovered_idf", "uncovered_top3", "named_in_passage", "named_in_corpus", "has_named",
                        "after_dates", "asked_type_missing", "other_language", "e5_pair", "e5_pair_next")
+PAIR_FEATURES = ("e5_pair", "e5_pair_next")  # the pair scorer's logit for the first passage, then the second
 _TOKEN = re.compile(r"[^\W\d_][\w\-']*|\d[\d,.]*\d|\d")
 
 
@@ -149,7 +150,8 @@ class Answerability(BaseNodePostprocessor):
             x["e5"], x["z_e5"] = best.e5_plain, best.z_e5_plain
         # the pair score of the first passage and of the second (the fact asked is often in the runner-up:
         # leaving one writer's set out, declined 0.471 → 0.552 with it; a third passage added nothing)
-        for key, cand in (("e5_pair", best), ("e5_pair_next", ranked[1] if len(ranked) > 1 else None)):
+        for rank, key in enumerate(PAIR_FEATURES):
+            cand = ranked[rank] if len(ranked) > rank else None
             if cand is not None and cand.e5_pair is not None:
                 x[key] = cand.e5_pair
             else:

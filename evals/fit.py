@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from assistant.answerable import ANSWERABLE_FEATURES, JUDGED_FEATURES
+from assistant.answerable import ANSWERABLE_FEATURES, JUDGED_FEATURES, PAIR_FEATURES
 from assistant.fitted import LinearModel, PairScorer, QueryAdapter
 from assistant.judge import AnswerJudge, judge_llm
 from assistant.pipeline import Assistant
@@ -178,7 +178,7 @@ PAIR_C = 10.0  # the pair scorer's inverse L2 strength: nested CV on the three d
 PAIR_SCALE = 20.0  # q ⊙ p × 20: cosines' products are ~1/384 each
 
 
-PAIR_RANKS = 2  # the pair score of the first and the second passage: answerability features e5_pair, e5_pair_next
+PAIR_RANKS = len(PAIR_FEATURES)  # the pair score of the first and the second passage
 
 
 def pair_rows(assistant: Assistant, dev: list[Sample]) -> np.ndarray | None:
@@ -430,7 +430,7 @@ def main(argv: list[str] | None = None) -> None:
     pair = None
     if pairs is not None:
         scored, pair = fit_pair(dev, pairs, folds)
-        for r, name in enumerate(("e5_pair", "e5_pair_next")[:PAIR_RANKS]):
+        for r, name in enumerate(PAIR_FEATURES):
             has = np.array([len(s.ranked) > r for s in dev])
             x[:, ANSWERABLE_FEATURES.index(name)] = np.where(has, scored[:, r], scored[has, r].mean() if has.any() else 0.0)
     answerable = fit_answerable(dev, x, folds)
