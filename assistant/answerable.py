@@ -6,8 +6,10 @@ margin to the next, each view's score for it and whether the views agree on it, 
 question's terms it covers and how many of them the corpus knows at all, whether the named things of
 the question (capitalised words, numbers, years) are in it and in the corpus, whether the question
 asks about a year after the documents' dates, whether the kind of thing asked for (a date, a
-number, a procedure, a frequency) is in it, and the pair scorer's logit (``PairScorer``: does this
-passage answer this question, from their e5 vectors) for the first passage and for the second. No
+number, a procedure, a frequency) is in it, the pair scorer's logit (``PairScorer``: does this
+passage answer this question, from their e5 vectors) for the first passage and for the second, and the
+question scorer's (``QuestionScorer``: is this a question the documents answer, from its e5 vector alone)
+and the word scorer's (``WordScorer``: the same, from its words and word pairs). No
 named-entity or translation model ships offline: these are read from the text. The operating point was
 chosen on cross-validated dev predictions so that at most 4 % of answerable questions are declined.
 
@@ -27,7 +29,7 @@ from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.schema import NodeWithScore, QueryBundle
 
 from assistant.candidates import Candidate, Query, candidates
-from assistant.fitted import LinearModel
+from assistant.fitted import LinearModel, WordScorer
 from assistant.judge import AnswerJudge
 from assistant.rerank import TermWeights
 from assistant.retrieve import VIEWS
@@ -38,7 +40,8 @@ from ingest.lexicon import last_year
 
 ANSWERABLE_FEATURES = ("top", "margin", *(f"z_{v}" for v in VIEWS), "dense", "e5", "coverage", "agree",
                        "known_terms", "uncovered_idf", "uncovered_top3", "named_in_passage", "named_in_corpus", "has_named",
-                       "after_dates", "asked_type_missing", "other_language", "e5_pair", "e5_pair_next")
+                       "after_dates", "asked_type_missing", "other_language", "e5_pair", "e5_pair_next", "e5_question",
+                       "question_words")
 PAIR_FEATURES = ("e5_pair", "e5_pair_next")  # the pair scorer's logit for the first passage, then the second
 _TOKEN = re.compile(r"[^\W\d_][\w\-']*|\d[\d,.]*\d|\d")
 
@@ -82,15 +85,17 @@ class Answerability(BaseNodePostprocessor):
     judge: Any = None  # AnswerJudge: an LLM's yes-probability, one more feature when it answers
     judged_model: Any = None  # LinearModel fitted with that feature (fitted/answerable_llm.json)
     translator: Any = None  # Translator: a French or Spanish question's known-terms share
+    words: Any = None  # WordScorer (fitted/question_words): the question_words feature; None counts as average
     _vocabulary: set[str] = PrivateAttr(default_factory=set)
     _last_year: int = PrivateAttr(0)
 
     def __init__(self, model: LinearModel, weights: TermWeights,
                  judge: AnswerJudge | None = None, judged_model: LinearModel | None = None,
-                 translator: Translator | None = None) -> None:
+                 translator: Translator | None = None, words: WordScorer | None = None) -> None:
         if (judge is None) != (judged_model is None):
             raise ValueError("an LLM judge needs the model fitted with its feature (fitted/answerable_llm.json)")
-        super().__init__(model=model, weights=weights, judge=judge, judged_model=judged_model, translator=translator)
+        super().__init__(model=model, weights=weights, judge=judge, judged_model=judged_model, translator=translator,
+                         words=words)
         self._vocabulary = weights.lexicon.union("words")
         self._last_year = weights.lexicon.last_year
 
@@ -108,12 +113,22 @@ class Answerability(BaseNodePostprocessor):
 
     def _postprocess_nodes(self, nodes: list[NodeWithScore], query_bundle: QueryBundle | None = None) -> list[NodeWithScore]:
         query = Query.of(query_bundle or "")
-        query.verdict = self.decide(query.query_str, candidates(nodes), query.language)
+        query.verdict = self.decide(query.query_str, candidates(nodes), query.language, query.e5_question)
         query.answerable = query.verdict.probability
         return nodes
 
-    def features(self, question: str, ranked: list[Candidate], language: str = "en") -> dict[str, float]:
+    def features(self, question: str, ranked: list[Candidate], language: str = "en",
+                 question_score: float | None = None) -> dict[str, float]:
+        """``question_score``: the question scorer's logit (``Query.e5_question``); None counts as average."""
         x = dict.fromkeys(ANSWERABLE_FEATURES, 0.0)
+        if question_score is None:
+            x.pop("e5_question")
+        else:
+            x["e5_question"] = question_score
+        if self.words is None:
+            x.pop("question_words")
+        else:
+            x["question_words"] = self.words.logit(question)
         x["other_language"] = 0.0 if language == "en" else 1.0
         qterms = set(question_terms(question)) - set(answer_type_terms(question))
         total = sum(self.weights.weight(t) for t in qterms)
@@ -170,12 +185,14 @@ class Answerability(BaseNodePostprocessor):
             x["asked_type_missing"] = 0.0 if set(asked) <= text_terms(best.chunk.text) else 1.0
         return x
 
-    def probability(self, question: str, ranked: list[Candidate], language: str = "en") -> float:
+    def probability(self, question: str, ranked: list[Candidate], language: str = "en",
+                    question_score: float | None = None) -> float:
         """The plain model's probability (no LLM judge)."""
-        return self.model.probability(self.features(question, ranked, language))
+        return self.model.probability(self.features(question, ranked, language, question_score))
 
-    def decide(self, question: str, ranked: list[Candidate], language: str = "en") -> Verdict:
-        x = self.features(question, ranked, language)
+    def decide(self, question: str, ranked: list[Candidate], language: str = "en",
+               question_score: float | None = None) -> Verdict:
+        x = self.features(question, ranked, language, question_score)
         model, judged = self.model, None
         if self.judge is not None and self.judged_model is not None:
             judged = self.judge.probability(question, ranked)

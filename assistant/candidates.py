@@ -81,6 +81,7 @@ class Query(QueryBundle):
     sentence_sims: np.ndarray | None = None  # every stored sentence's cosine with it
     e5_plain: np.ndarray | None = None  # the e5 view's scores by the raw query vector, where an adapter moved it
     e5_pair: np.ndarray | None = None  # every passage's pair score with it, where a PairScorer was fitted
+    e5_question: float | None = None  # the question scorer's logit, where a QuestionScorer was fitted
     translation: Any = None  # a French or Spanish question's words in the documents' vocabulary (Translation)
     ngrams: Any = None  # (NgramIndex, its TF-IDF n-gram row): the n-gram views sharing a vectorizer reuse it
     answerable: float | None = None  # the answerability model's probability, once judged

@@ -10,6 +10,7 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from pathlib import Path
@@ -128,3 +129,47 @@ class PairScorer(FittedArray):
 
     def column(self, q: Any) -> Any:
         return self.matrix * q
+
+
+class QuestionScorer(FittedArray):
+    """Is a question like this one the documents answer at all: a logistic model over the raw e5 query
+    vector alone, the logit ``offset + Σ u[d] q[d]``, fitted by ``python -m evals.fit`` on the blind dev
+    questions (answerable or not) and cross-fitted like the pair scorer. One feature of the answerability
+    model (``e5_question``): what a question asks for (a figure they never give, a person they never name,
+    what happened after their dates) shows in its wording as well as in its passages. ``matrix`` holds ``u`` (384)."""
+
+    offset: float = 0.0
+
+    def logit(self, q: Any) -> float:
+        return float(q @ self.matrix) + self.offset
+
+
+WORD_BUCKETS = 2**16
+
+
+class WordScorer(FittedArray):
+    """The same question, read by its words: a logistic model over the question's words and word pairs
+    (lower-cased, hashed into ``WORD_BUCKETS`` buckets, the row L2-normalised: nothing to store but the
+    weights), fitted by ``python -m evals.fit`` on the blind dev questions in all three languages. One
+    feature of the answerability model (``question_words``). What it learnt is which kinds of question
+    these documents answer ('step', 'guide', 'join' …) and which they never do ('budget', 'current',
+    'combien', a year after their dates …); the passage features still decide with it. ``matrix`` holds
+    the weight of each bucket."""
+
+    offset: float = 0.0
+
+    def logit(self, text: str) -> float:
+        row = _word_hasher().transform([text])
+        return float(row.data @ self.matrix[row.indices]) + self.offset
+
+
+@functools.cache
+def _word_hasher() -> Any:
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    return HashingVectorizer(analyzer="word", ngram_range=(1, 2), n_features=WORD_BUCKETS, alternate_sign=False, norm="l2")
+
+
+def word_rows(texts: list[str]) -> Any:
+    """The hashed word rows ``WordScorer`` reads (a sparse matrix, one row per text): what ``evals/fit.py`` fits on."""
+    return _word_hasher().transform(texts)

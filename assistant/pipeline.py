@@ -29,7 +29,7 @@ from assistant.audience import Audience, AudienceViews, default_visibility
 from assistant.candidates import Candidate, Query, candidates
 from assistant.compose import ExtractiveComposer, split_parts
 from assistant.errors import BadQuestion
-from assistant.fitted import FITTED_DIR, LinearModel, PairScorer, QueryAdapter
+from assistant.fitted import FITTED_DIR, LinearModel, PairScorer, QueryAdapter, QuestionScorer, WordScorer
 from assistant.generate import OpenAIGenerator
 from assistant.judge import AnswerJudge, judge_llm
 from assistant.models import Answer, Turn
@@ -147,7 +147,7 @@ class Assistant:
         # questions share an encoder pass (BatchingEmbedder)
         retriever = FusionRetriever.build(store, index, BatchingEmbedder(embedder), sentence_vectors, speller, views, encoder,
                                           settings.multilingual_english, translator, QueryAdapter.load_all(),
-                                          PairScorer.load("e5_pair"))
+                                          PairScorer.load("e5_pair"), QuestionScorer.load("e5_question"))
         embedder.embed(["warm up"])  # the first question is as fast as the hundredth
         lang.warm_up()
         if practice_fingerprint(settings.practices_path) != index.fingerprint:
@@ -161,7 +161,8 @@ class Assistant:
                 raise ValueError("COALITION_LLM_JUDGE needs assistant/fitted/answerable_llm.json: fit it with "
                                  "`python -m evals.fit --llm-judge` against that LLM")
             judge, judged = AnswerJudge(judge_llm(settings)), LinearModel.load("answerable_llm")
-        answerability = Answerability(load("answerable", ANSWERABLE_FEATURES), weights, judge, judged, translator)
+        answerability = Answerability(load("answerable", ANSWERABLE_FEATURES), weights, judge, judged, translator,
+                                      WordScorer.load("question_words"))
         return cls(settings, retriever, reranker, composer, answerability, generator, practices)
 
     @property

@@ -55,14 +55,16 @@ def restrict(assistant: Any, mask: np.ndarray) -> tuple[FusionRetriever, BaseNod
         full.passages.store, index, full.embedder, sentence.sentences if isinstance(sentence, SentenceView) else None,
         speller, _Rows(e5) if isinstance(e5, MultilingualView) else None,  # type: ignore[arg-type]
         e5.encoder if isinstance(e5, MultilingualView) else None, e5.english if isinstance(e5, MultilingualView) else True,
-        translator, full.adapters, e5.pair if isinstance(e5, MultilingualView) else None)
+        translator, full.adapters, e5.pair if isinstance(e5, MultilingualView) else None,
+        e5.question if isinstance(e5, MultilingualView) else None)
     weights = TermWeights(index.lexicon)
     reranker: BaseNodePostprocessor = assistant.reranker  # a cross-encoder reads no corpus statistics: shared
     if isinstance(reranker, LearnedReranker):
         reranker = LearnedReranker(weights, reranker.model)
     composer = ExtractiveComposer(weights, assistant.composer.max_words, parts=split_parts(chunks),
                                   close=assistant.composer.close)
-    answerability = Answerability(assistant.answerability.model, weights, translator=translator)
+    answerability = Answerability(assistant.answerability.model, weights, translator=translator,
+                                  words=assistant.answerability.words)
     records = [r for r in assistant.practices.records
                if r.chunk_ids and all(cid in index.by_id for cid in r.chunk_ids)]
     practices = PracticeFinder(records, full.embedder)

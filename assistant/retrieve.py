@@ -28,7 +28,7 @@ from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
 from assistant.candidates import Candidate, Query, text_node
 from assistant.errors import BadQuestion
-from assistant.fitted import PairScorer, QueryAdapter
+from assistant.fitted import PairScorer, QueryAdapter, QuestionScorer
 from assistant.spelling import Speller
 from assistant.text import expansions
 from assistant.translate import Translator
@@ -167,9 +167,10 @@ class FusionRetriever(QueryFusionRetriever):
               speller: Speller | None = None, multilingual: PassageVectors | None = None,
               encoder: E5Encoder | None = None, e5_english: bool = True,
               translator: Translator | None = None,
-              adapters: dict[str, QueryAdapter] | None = None, pair: PairScorer | None = None) -> FusionRetriever:
+              adapters: dict[str, QueryAdapter] | None = None, pair: PairScorer | None = None,
+              question: QuestionScorer | None = None) -> FusionRetriever:
         """``adapters``: fitted query adapters by name (``View.adapter_name``); a view without one scores its raw
-        query vector. ``pair``: the e5 view's pair scorer, for the answerability model."""
+        query vector. ``pair``, ``question``: the e5 view's pair and question scorers, for the answerability model."""
         passages = Passages(store, index, embedder, speller, translator)
         views: list[View] = [DenseView(passages)]
         if sentences is not None:
@@ -178,6 +179,7 @@ class FusionRetriever(QueryFusionRetriever):
         if multilingual is not None and encoder is not None:
             views.append(MultilingualView(passages, multilingual, encoder, english=e5_english))
             views[-1].pair = pair  # type: ignore[attr-defined]
+            views[-1].question = question  # type: ignore[attr-defined]
         ngram = NgramView(passages)
         views += [ngram, NgramSentenceView(passages, fitted=ngram)]
         for view in views:

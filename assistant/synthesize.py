@@ -61,7 +61,7 @@ class CitedSynthesizer(BaseSynthesizer):
         timings: dict[str, float] = {}
         verdict = q.verdict
         if verdict is None:  # the engine's postprocessors did not run (no passage retrieved)
-            verdict = self.answerability.decide(q.query_str, ranked, q.language)
+            verdict = self.answerability.decide(q.query_str, ranked, q.language, q.e5_question)
         probability = verdict.probability
         cleaned = q.cleaned or q.query_str
         follow_up = q.query_str != cleaned  # retrieved with the question before it too

@@ -15,7 +15,7 @@ from llama_index.core.retrievers import BaseRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle
 
 from assistant.candidates import Query
-from assistant.fitted import PairScorer, QueryAdapter
+from assistant.fitted import PairScorer, QueryAdapter, QuestionScorer
 from ingest.keyword import KeywordIndex
 from ingest.multilingual import E5Encoder, PassageVectors
 from ingest.ngrams import NgramIndex
@@ -148,6 +148,7 @@ class MultilingualView(View):
         self.english = english
         self.adapter = adapter  # fitted on the dev questions (``fitted/e5_adapter``); None: the raw query vector
         self.pair: PairScorer | None = None  # ``fitted/e5_pair``: the answerability model's e5_pair feature
+        self.question: QuestionScorer | None = None  # ``fitted/e5_question``: its e5_question feature
         self.matrix = vectors.matrix([c.id for c in passages.chunks])
 
     def query_vector(self, text: str) -> np.ndarray:
@@ -160,6 +161,8 @@ class MultilingualView(View):
         if query.language == "en" and not self.english:
             return None
         q = self.encoder.query(query.query_str)
+        if self.question is not None:
+            query.e5_question = self.question.logit(q)
         # the adapter ranks; the answerability model reads the raw cosine (the adapted one pulls an on-topic
         # question toward its passages whether or not they hold what it asks) and the pair score: all in one
         # pass over the matrix

@@ -13,7 +13,7 @@ import pytest
 
 from assistant import language
 from assistant.answerable import ANSWERABLE_FEATURES, named_things
-from assistant.fitted import LinearModel, PairScorer, QueryAdapter
+from assistant.fitted import WORD_BUCKETS, LinearModel, PairScorer, QueryAdapter, QuestionScorer, WordScorer, word_rows
 from assistant.pipeline import Assistant
 from assistant.rerank import CANDIDATE_FEATURES
 from assistant.retrieve import same_threads
@@ -181,6 +181,37 @@ def test_the_pair_score_is_the_fitted_logit_of_the_question_and_its_first_passag
     assert second.e5_pair is not None and x["e5_pair_next"] == second.e5_pair != best.e5_pair
     off = assistant.prepare("What is the recipe for a good paella?").ranked[0]
     assert off.e5_pair is not None and off.e5_pair < best.e5_pair  # an off-topic question's first passage scores lower
+
+
+def test_the_question_score_is_the_fitted_logit_of_the_question_alone_and_reaches_the_verdict(assistant: Assistant) -> None:
+    scorer = QuestionScorer.load("e5_question")
+    assert scorer is not None and scorer.matrix.shape == (384,) and "blind dev" in scorer.fitted_on
+    assert "e5_question" in LinearModel.load("answerable").features  # type: ignore[union-attr]
+    view = assistant.retriever.view("e5")
+    assert isinstance(view, MultilingualView) and view.question is not None
+    join = assistant.prepare("How can an organisation join the Coalition?")
+    q = view.encoder.query(join.query)
+    assert join.q.e5_question is not None and abs(join.q.e5_question - (float(q @ scorer.matrix) + scorer.offset)) < 1e-3
+    off = assistant.prepare("What is the recipe for a good paella?")
+    assert off.q.e5_question is not None and off.q.e5_question < join.q.e5_question
+    x = assistant.answerability.features(join.query, join.ranked, "en", join.q.e5_question)
+    assert x["e5_question"] == join.q.e5_question
+    assert "e5_question" not in assistant.answerability.features(join.query, join.ranked, "en")  # absent: average
+    low = assistant.answerability.decide(join.query, join.ranked, "en", join.q.e5_question - 20.0)
+    assert low.probability < join.q.verdict.probability  # the verdict the engine wrote used the question's own score
+
+
+def test_the_word_score_is_the_fitted_logit_of_the_question_words(assistant: Assistant) -> None:
+    scorer = WordScorer.load("question_words")
+    assert scorer is not None and scorer.matrix.shape == (WORD_BUCKETS,) and "blind dev" in scorer.fitted_on
+    assert "question_words" in LinearModel.load("answerable").features  # type: ignore[union-attr]
+    assert assistant.answerability.words is not None
+    join = assistant.prepare("How can an organisation join the Coalition?")
+    rows = word_rows([join.query])
+    assert abs(scorer.logit(join.query) - (float((rows @ scorer.matrix)[0]) + scorer.offset)) < 1e-4
+    x = assistant.answerability.features(join.query, join.ranked, "en", join.q.e5_question)
+    assert x["question_words"] == scorer.logit(join.query)
+    assert scorer.logit("What is the recipe for a good paella?") < x["question_words"]
 
 
 def _openmp_threads_in_a_new_thread(first: Callable[[], None] | None = None) -> int:
