@@ -153,7 +153,7 @@ def judged(assistant: Assistant, judge: AnswerJudge) -> Answerability:
     n = len(JUDGED_FEATURES)
     model = LinearModel(name="answerable_llm", features=list(JUDGED_FEATURES), coef=[0.0] * (n - 1) + [10.0],
                         intercept=0.0, mean=[0.0] * (n - 1) + [0.5], scale=[1.0] * n, threshold=0.5)
-    return Answerability(plain.model, plain.weights, judge, model)
+    return Answerability(plain.model, plain.weights, judge, model, plain.translator, plain.words)
 
 
 def test_the_judge_decides_only_when_it_answered(assistant: Assistant, fees: tuple[list[Candidate], Answer]) -> None:
