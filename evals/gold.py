@@ -20,7 +20,8 @@ BLIND_SETS = {"blind": BLIND_SET, "blind2": EVALS_DIR / "blind2" / "questions.js
               "blind3": EVALS_DIR / "blind3" / "questions.jsonl",
               "blind4": EVALS_DIR / "blind4" / "questions.jsonl",
               "blind5": EVALS_DIR / "blind5" / "questions.jsonl",
-              "blind6": EVALS_DIR / "blind6" / "questions.jsonl"}  # name → file
+              "blind6": EVALS_DIR / "blind6" / "questions.jsonl",
+              "blind7": EVALS_DIR / "blind7" / "questions.jsonl"}  # name → file
 Persona = Literal["partner", "staff", "meeting", "out_of_scope", "adversarial"]
 Kind = Literal["answerable", "off_topic", "near_miss", "injection", "false_premise"]
 
