@@ -197,10 +197,17 @@ def main() -> None:
     parser.add_argument("--client", choices=["wrk", "asyncio"], default="wrk" if shutil.which("wrk") else "asyncio")
     parser.add_argument("--config", action="append", choices=sorted(CONFIGS), help="default: all three")
     parser.add_argument("--concurrency", default="1,8,32,64")
+    parser.add_argument("--questions", choices=["gold", "french-spanish"], default="gold",
+                        help="the English gold set, or the blind dev splits' French and Spanish questions (each is asked "
+                             "many times: after its first time its words' translations are cached)")
     args = parser.parse_args()
-    from evals.gold import load_gold
+    from evals.gold import dev_questions, load_gold
 
-    questions = [q.question for q in load_gold()]
+    if args.questions == "gold":
+        questions = [q.question for q in load_gold()]
+    else:
+        questions = [q.question for q in dev_questions() if q.language in ("fr", "es")]
+    print(f"questions: {args.questions} ({len(questions)})")
     levels = [int(c) for c in args.concurrency.split(",")]
     print(f"client: {args.client}")
     for name in args.config or list(CONFIGS):
