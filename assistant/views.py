@@ -33,6 +33,7 @@ class View(BaseRetriever):
     name: ClassVar[str]
     matches_only: ClassVar[bool] = False  # a lexical view: a passage scoring 0 shares nothing with the question
     concurrent: ClassVar[bool] = False  # runs in the fusion's thread pool, beside the MiniLM encode
+    lexical: ClassVar[bool] = False  # reads ``Query.lexical`` (a French or Spanish question's translated words)
     adapter_name: ClassVar[str | None] = None  # a dense view's fitted query adapter (``fitted/{name}``), if it takes one
     adapter: QueryAdapter | None = None  # None: the raw query vector
 
@@ -58,6 +59,7 @@ class View(BaseRetriever):
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         query = self.passages.question(query_bundle)
+        self.passages.translate(query)
         raw = self.scores(query)
         if raw is None:
             return []
@@ -123,6 +125,7 @@ class KeywordView(View):
     name = "bm25"
     matches_only = True
     concurrent = True
+    lexical = True
 
     def __init__(self, passages: Passages, index: KeywordIndex) -> None:
         super().__init__(passages)

@@ -99,6 +99,19 @@ def test_a_spanish_question_reaches_bm25_in_the_documents_words(assistant: Assis
     assert assistant.retriever.question("How is it funded?").translation is None  # English is left as it is
 
 
+def test_the_fusion_translates_a_deferred_question_beside_the_e5_encode(assistant: Assistant) -> None:
+    """``prepare`` defers the translation to the fusion, which starts the e5 encode first: the same words reach
+    BM25 as when the question is translated up front."""
+    text = "¿Cómo se financia la Coalición con los empleadores?"
+    eager = assistant.retriever.question(text, language="es")
+    deferred = assistant.retriever.question(text, language="es", translate=False)
+    assert deferred.translation is None and deferred.lexical == text
+    ranked = assistant.retriever.retrieve(deferred)
+    assert deferred.translation == eager.translation and deferred.lexical == eager.lexical
+    assert [c.chunk.id for c in ranked] == [c.chunk.id for c in assistant.retriever.retrieve(eager)]
+    assert assistant.prepare(text).q.translation == eager.translation
+
+
 def test_words_with_no_equivalent_in_the_documents_lower_the_known_share(assistant: Assistant) -> None:
     translator = assistant.retriever.passages.translator
     assert translator is not None
