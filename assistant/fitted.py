@@ -159,7 +159,7 @@ class WordScorer(FittedArray):
     offset: float = 0.0
 
     def logit(self, text: str) -> float:
-        row = _word_hasher().transform([text])
+        row = word_rows([text])
         return float(row.data @ self.matrix[row.indices]) + self.offset
 
 

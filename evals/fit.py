@@ -27,6 +27,7 @@ import hashlib
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -192,17 +193,22 @@ WORD_C = 10.0  # the word scorer's. Leaving one writer's set out (five dev split
 # 0.509 → 0.572 (answerable declined 0.048 → 0.044; 2^18 buckets: 0.037); C = 3: 0.550, 30: 0.577; char 3–5-grams: 0.558
 
 
-def fit_words(dev: list[Sample], folds: list[int]) -> tuple[np.ndarray, WordScorer]:
-    """The word scorer's logit for every dev sample out of fold, and the scorer fitted on all of them."""
+def _question_logistic(dev: list[Sample], rows: Any, c: float, folds: list[int]) -> tuple[np.ndarray, Any]:
+    """A logistic model of answerable / should-abstain over one row per dev question: every question's logit
+    out of fold, and the model fitted on all of them (what the question-side scorers store)."""
     from sklearn.linear_model import LogisticRegression
 
     y = np.array([not s.question.should_abstain for s in dev])
-    rows = word_rows([s.query for s in dev])
     oof = np.zeros(len(dev))
     for fold in range(FOLDS):
         train = np.array([g != fold for g in folds])
-        oof[~train] = LogisticRegression(C=WORD_C, max_iter=5000).fit(rows[train], y[train]).decision_function(rows[~train])
-    model = LogisticRegression(C=WORD_C, max_iter=5000).fit(rows, y)
+        oof[~train] = LogisticRegression(C=c, max_iter=5000).fit(rows[train], y[train]).decision_function(rows[~train])
+    return oof, LogisticRegression(C=c, max_iter=5000).fit(rows, y)
+
+
+def fit_words(dev: list[Sample], folds: list[int]) -> tuple[np.ndarray, WordScorer]:
+    """The word scorer's logit for every dev sample out of fold, and the scorer fitted on all of them."""
+    oof, model = _question_logistic(dev, word_rows([s.query for s in dev]), WORD_C, folds)
     scorer = WordScorer(name="question_words", matrix=model.coef_[0].astype(np.float32), offset=float(model.intercept_[0]),
                         fitted_on=f"blind dev ({len(dev)} questions)")
     return oof, scorer
@@ -228,15 +234,7 @@ def e5_rows(assistant: Assistant, dev: list[Sample]) -> tuple[np.ndarray, np.nda
 
 def fit_question(dev: list[Sample], q: np.ndarray, folds: list[int]) -> tuple[np.ndarray, QuestionScorer]:
     """The question scorer's logit for every dev sample out of fold, and the scorer fitted on all of them."""
-    from sklearn.linear_model import LogisticRegression
-
-    y = np.array([not s.question.should_abstain for s in dev])
-    oof = np.zeros(len(dev))
-    for fold in range(FOLDS):
-        train = np.array([g != fold for g in folds])
-        oof[~train] = LogisticRegression(C=QUESTION_C, max_iter=5000).fit(q[train] * QUESTION_SCALE, y[train]) \
-            .decision_function(q[~train] * QUESTION_SCALE)
-    model = LogisticRegression(C=QUESTION_C, max_iter=5000).fit(q * QUESTION_SCALE, y)
+    oof, model = _question_logistic(dev, q * QUESTION_SCALE, QUESTION_C, folds)
     scorer = QuestionScorer(name="e5_question", matrix=(model.coef_[0] * QUESTION_SCALE).astype(np.float32),
                             offset=float(model.intercept_[0]), fitted_on=f"blind dev ({len(dev)} questions)")
     return oof, scorer

@@ -1,4 +1,4 @@
-"""Question sets: the blind sets ``evals/blind/``, ``evals/blind2/`` … ``evals/blind5/questions.jsonl`` (each
+"""Question sets: the blind sets ``evals/blind/``, ``evals/blind2/`` … ``evals/blind7/questions.jsonl`` (each
 written from the documents alone and split into dev and test) and the older, tuned-on ``evals/gold/*.jsonl``
 and ``evals/heldout/*.jsonl``, one question a line."""
 
