@@ -79,6 +79,7 @@ class Query(QueryBundle):
     history: list[ChatMessage] = field(default_factory=list)
     vector: np.ndarray | None = None  # its MiniLM embedding, once computed
     sentence_sims: np.ndarray | None = None  # every stored sentence's cosine with it
+    spread: dict[str, tuple[float, float]] = field(default_factory=dict)  # view → corpus score mean, std (top-k views)
     e5_plain: np.ndarray | None = None  # the e5 view's scores by the raw query vector, where an adapter moved it
     e5_pair: np.ndarray | None = None  # every passage's pair score with it, where a PairScorer was fitted
     e5_question: float | None = None  # the question scorer's logit, where a QuestionScorer was fitted

@@ -235,7 +235,8 @@ class FusionRetriever(QueryFusionRetriever):
         pending.update({v.name: self._pool.submit(v.scores, query) for v in self.views if v.concurrent and v.lexical})
         raw = {v.name: v.scores(query) for v in self.views if not v.concurrent}
         raw.update({name: future.result() for name, future in pending.items()})
-        normalised = {name: self._by_name[name].normalised(s, query.mask) for name, s in raw.items() if s is not None}
+        normalised = {name: self._by_name[name].normalised(s, query.mask, query.spread.get(name)) for name, s in raw.items()
+                      if s is not None}
         chosen: set[int] = set()
         for values in normalised.values():
             chosen.update(int(i) for i in top(values, query.k))

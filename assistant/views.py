@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from assistant.retrieve import Passages
 
 EXACT_BELOW = 50_000
+SAMPLE = 4096  # passages the HNSW path estimates the cosine's mean and spread on
 
 
 class View(BaseRetriever):
@@ -53,8 +54,10 @@ class View(BaseRetriever):
         """The passage vectors the query vector meets, in ``passages.chunks`` order (views with an ``adapter_name``)."""
         raise NotImplementedError
 
-    def normalised(self, raw: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
-        z = zscores(raw, mask)
+    def normalised(self, raw: np.ndarray, mask: np.ndarray | None, spread: tuple[float, float] | None = None) -> np.ndarray:
+        """``spread``: the corpus's mean and standard deviation of this view's score (a view that scored only
+        its top k passages); None: those of the passages scored."""
+        z = zscores(raw, mask, spread)
         return np.where(raw > 0, z, np.nan) if self.matches_only else z
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
@@ -63,14 +66,16 @@ class View(BaseRetriever):
         raw = self.scores(query)
         if raw is None:
             return []
-        z = self.normalised(raw, query.mask)
+        z = self.normalised(raw, query.mask, query.spread.get(self.name))
         return [self.passages.candidate(int(i), score=float(z[i]), z={self.name: float(z[i])}) for i in top(z, query.k)]
 
 
 class DenseView(View):
     """Cosine of the passage's MiniLM vector. Up to ``EXACT_BELOW`` passages, an exact scan of the vectors
     read from Chroma at start-up (0.02 ms here, against 2.5 ms for a Chroma query); above it, Chroma's HNSW
-    index gives the top ``k`` and the rest count as unseen (NaN)."""
+    index gives the top ``k`` and the rest count as unseen (NaN). Their z-scores are then taken against the
+    corpus's mean and spread of the cosine, estimated on ``SAMPLE`` passages evenly spaced (the top k's
+    own are far narrower: z-scores on another scale than the ranker was fitted on)."""
 
     name = "dense"
     adapter_name = "dense_adapter"
@@ -87,6 +92,7 @@ class DenseView(View):
             qvec = self.adapter.apply(qvec)
         if len(self.passages.chunks) <= EXACT_BELOW:
             return self.passages.vectors @ qvec
+        query.spread[self.name] = self.spread(qvec, query.mask)
         sims = np.full(len(self.passages.chunks), np.nan, dtype=np.float32)
         where = query.filters or None
         if where and len(where) > 1:
@@ -95,6 +101,16 @@ class DenseView(View):
             if cid in self.passages.position:
                 sims[self.passages.position[cid]] = sim
         return sims
+
+    def spread(self, qvec: np.ndarray, mask: np.ndarray | None) -> tuple[float, float]:
+        """The mean and standard deviation of the cosine over (a sample of) the passages it may draw on."""
+        rows = np.arange(len(self.passages.chunks)) if mask is None else np.flatnonzero(mask)
+        if not len(rows):
+            return 0.0, 1.0
+        if len(rows) > SAMPLE:  # evenly spaced: every document has its share (passages are in document order)
+            rows = rows[np.linspace(0, len(rows) - 1, SAMPLE).astype(np.int64)]
+        sims = self.passages.vectors[rows] @ qvec
+        return float(sims.mean()), float(sims.std()) or 1.0
 
 
 class SentenceView(View):
@@ -221,16 +237,17 @@ class NgramSentenceView(NgramView):
     by_sentence = True
 
 
-def zscores(scores: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
-    """Standard deviations above the mean, over the passages the question may draw on (NaN elsewhere)."""
+def zscores(scores: np.ndarray, mask: np.ndarray | None, spread: tuple[float, float] | None = None) -> np.ndarray:
+    """Standard deviations above the mean, over the passages the question may draw on (NaN elsewhere);
+    ``spread``: that mean and standard deviation, given (estimated over more passages than were scored)."""
     values = np.asarray(scores, dtype=np.float64)
     if mask is not None:
         values = np.where(mask, values, np.nan)
     seen = values[np.isfinite(values)]
     if not len(seen):
         return np.full(len(values), np.nan)
-    spread = float(seen.std()) or 1.0
-    return (values - float(seen.mean())) / spread
+    mean, std = spread if spread is not None else (float(seen.mean()), float(seen.std()))
+    return (values - mean) / (std or 1.0)
 
 
 def top(z: np.ndarray, k: int) -> np.ndarray:
