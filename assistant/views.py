@@ -110,7 +110,7 @@ class DenseView(View):
         if len(rows) > SAMPLE:  # evenly spaced: every document has its share (passages are in document order)
             rows = rows[np.linspace(0, len(rows) - 1, SAMPLE).astype(np.int64)]
         sims = self.passages.vectors[rows] @ qvec
-        return float(sims.mean()), float(sims.std()) or 1.0
+        return float(sims.mean()), float(sims.std())  # zscores takes a zero spread as 1
 
 
 class SentenceView(View):
