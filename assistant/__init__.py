@@ -1,0 +1,1 @@
+"""Answering pipeline, its folders in the order it runs: retrieval → postprocessing → synthesis."""

@@ -29,8 +29,8 @@ import numpy as np
 
 from assistant.errors import Unauthorized
 from core.settings import Settings
-from ingest.keyword import KeywordIndex, keyword_text, tokenize
-from ingest.store import StoredChunk
+from ingest.storage.keyword import KeywordIndex, keyword_text, tokenize
+from ingest.storage.store import StoredChunk
 
 T = TypeVar("T")
 
@@ -72,8 +72,8 @@ def default_visibility(settings: Settings) -> Audience:
 
 
 def catalog(chunks: Sequence[StoredChunk], settings: Settings) -> list[dict[str, Any]]:
-    """``ingest.catalog.documents`` with each document's visibility resolved (the default where unset)."""
-    from ingest.catalog import documents
+    """``ingest.storage.catalog.documents`` with each document's visibility resolved (the default where unset)."""
+    from ingest.storage.catalog import documents
 
     default = str(default_visibility(settings))
     return [row | {"visibility": row.get("visibility") or default} for row in documents(list(chunks))]

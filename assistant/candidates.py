@@ -15,7 +15,7 @@ from llama_index.core.base.llms.types import ChatMessage
 from llama_index.core.bridge.pydantic import ConfigDict, Field
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
-from ingest.store import StoredChunk
+from ingest.storage.store import StoredChunk
 
 _NUMBER = re.compile(r"\d[\d.,/–-]*\d|\d")
 

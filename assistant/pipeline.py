@@ -23,34 +23,34 @@ from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.query_engine import RetrieverQueryEngine
 from llama_index.core.schema import NodeWithScore
 
-from assistant import language as lang
-from assistant.answerable import ANSWERABLE_FEATURES, Answerability
 from assistant.audience import Audience, AudienceViews, default_visibility
 from assistant.candidates import Candidate, Query, candidates
-from assistant.compose import ExtractiveComposer, split_parts
 from assistant.errors import BadQuestion
 from assistant.fitted import FITTED_DIR, LinearModel, PairScorer, QueryAdapter, QuestionScorer, WordScorer
-from assistant.generate import OpenAIGenerator
-from assistant.judge import AnswerJudge, judge_llm
 from assistant.models import Answer, Turn
+from assistant.postprocessing.answerable import ANSWERABLE_FEATURES, Answerability
+from assistant.postprocessing.judge import AnswerJudge, judge_llm
+from assistant.postprocessing.rerank import CANDIDATE_FEATURES, LearnedReranker, TermWeights, cross_encoder, rerank
 from assistant.practices import PracticeFinder
-from assistant.rerank import CANDIDATE_FEATURES, LearnedReranker, TermWeights, cross_encoder, rerank
-from assistant.retrieve import FusionRetriever
-from assistant.spelling import Speller, english
-from assistant.synthesize import CitedSynthesizer
+from assistant.retrieval import language as lang
+from assistant.retrieval.retrieve import FusionRetriever
+from assistant.retrieval.spelling import Speller, english
+from assistant.retrieval.translate import Translator
+from assistant.synthesis.compose import ExtractiveComposer, split_parts
+from assistant.synthesis.generate import OpenAIGenerator
+from assistant.synthesis.synthesize import CitedSynthesizer
 from assistant.text import is_follow_up, require_utf8, strip_injection, terms
-from assistant.translate import Translator
 from core.settings import Settings
-from ingest import geo, multilingual
-from ingest.embed import BatchingEmbedder, Embedder, SentenceTransformerEmbedder
 from ingest.errors import IndexNotReady
-from ingest.keyword import KeywordIndex
-from ingest.practices import fingerprint as practice_fingerprint
-from ingest.sentences import SentenceVectors
-from ingest.sentences import recipe as sentence_recipe
-from ingest.store import ChunkStore
-from ingest.terms import TermVectors
-from ingest.terms import recipe as terms_recipe
+from ingest.storage.keyword import KeywordIndex
+from ingest.storage.sentences import SentenceVectors
+from ingest.storage.sentences import recipe as sentence_recipe
+from ingest.storage.store import ChunkStore
+from ingest.storage.terms import TermVectors
+from ingest.storage.terms import recipe as terms_recipe
+from ingest.transforms import geo, multilingual
+from ingest.transforms.embed import BatchingEmbedder, Embedder, SentenceTransformerEmbedder
+from ingest.transforms.practices import fingerprint as practice_fingerprint
 
 ABSTAIN = lang.phrase("abstain", "en")
 

@@ -1,6 +1,6 @@
 """The good-practice finder: ranked practice records with filters and facet counts.
 
-Records come from ``<index>/practices.json`` (written at ingest, see ``ingest/practices.py``). A query
+Records come from ``<index>/practices.json`` (written at ingest, see ``ingest/transforms/practices.py``). A query
 ranks them by ``cosine(query, record) + 0.5 × term coverage`` (the answer reranker's recipe); records
 with neither a fair cosine nor any shared term are left out, so a query about nothing in the corpus
 returns an empty list. Filters narrow before ranking; facets count the filtered matches.
@@ -22,9 +22,9 @@ import numpy as np
 from assistant.errors import BadQuestion
 from assistant.text import terms
 from core.settings import Settings
-from ingest import geo, themes
-from ingest.embed import Embedder
-from ingest.practices import PracticeRecord, load
+from ingest.transforms import geo, themes
+from ingest.transforms.embed import Embedder
+from ingest.transforms.practices import PracticeRecord, load
 
 MIN_COSINE = 0.25
 

@@ -18,15 +18,15 @@ from typing import Any
 import numpy as np
 from llama_index.core.postprocessor.types import BaseNodePostprocessor
 
-from assistant.answerable import Answerability
 from assistant.audience import restricted_index
-from assistant.compose import ExtractiveComposer, split_parts
+from assistant.postprocessing.answerable import Answerability
+from assistant.postprocessing.rerank import LearnedReranker, TermWeights
 from assistant.practices import PracticeFinder
-from assistant.rerank import LearnedReranker, TermWeights
-from assistant.retrieve import FusionRetriever
-from assistant.spelling import Speller
-from assistant.views import MultilingualView, SentenceView
-from ingest.terms import vocabulary
+from assistant.retrieval.retrieve import FusionRetriever
+from assistant.retrieval.spelling import Speller
+from assistant.retrieval.views import MultilingualView, SentenceView
+from assistant.synthesis.compose import ExtractiveComposer, split_parts
+from ingest.storage.terms import vocabulary
 
 
 class _Rows:

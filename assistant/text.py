@@ -16,7 +16,7 @@ from ingest.analysis import stem as stem
 from ingest.analysis import terms as terms
 from ingest.analysis import text_terms as text_terms
 from ingest.analysis import words as words
-from ingest.sentences import sentences as sentences  # re-exported: the answering stages split with it
+from ingest.storage.sentences import sentences as sentences  # re-exported: the answering stages split with it
 
 
 def require_utf8(text: str, what: str) -> str:

@@ -164,7 +164,7 @@ class Settings(BaseSettings):
     @property
     def index_root(self) -> Path:
         """Where the index's files are: the complete build ``index_dir/current`` links to (a rebuild swaps
-        the link, see ``ingest/builds.py``), or ``index_dir`` itself for an index never rebuilt."""
+        the link, see ``ingest/storage/builds.py``), or ``index_dir`` itself for an index never rebuilt."""
         current = self.index_dir / "current"
         return current.resolve() if current.is_dir() else self.index_dir
 

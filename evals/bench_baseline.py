@@ -22,13 +22,13 @@ from llama_index.core.schema import NodeWithScore
 from pydantic import PrivateAttr
 
 from assistant.models import Answer, Citation
-from assistant.retrieve import Candidate
+from assistant.retrieval.retrieve import Candidate
 from core.settings import Settings
 from evals.gold import GoldQuestion
 from evals.run import named_sets, run_eval
 from evals.scorer import USER_METRICS, Scored, breakdown, contains_evidence, score_one
-from ingest.embed import SentenceTransformerEmbedder
-from ingest.store import StoredChunk
+from ingest.storage.store import StoredChunk
+from ingest.transforms.embed import SentenceTransformerEmbedder
 
 TOP_K = 5
 SHOWN = ("evidence_cited", "cited_mrr", "citation_precision", "key_facts", "median_words", "answerable_declined",

@@ -52,8 +52,8 @@ def _side(tree: Path, tmp: Path, multilingual: bool) -> dict[str, tuple[float, d
 def _throughput(index: Path) -> tuple[float, float]:
     from llama_index.core.schema import TextNode
 
-    from ingest.embed import LlamaEmbedding, SentenceTransformerEmbedder
-    from ingest.keyword import KeywordIndex
+    from ingest.storage.keyword import KeywordIndex
+    from ingest.transforms.embed import LlamaEmbedding, SentenceTransformerEmbedder
 
     settings = Settings(index_dir=index)
     texts = [c.text for c in KeywordIndex.load(settings.keyword_path).chunks]

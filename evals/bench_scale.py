@@ -43,8 +43,8 @@ _NUMBER = re.compile(r"\b\d{1,4}\b")
 
 
 def synthesize(chunks: list, vectors: np.ndarray, n: int, seed: int = 7) -> tuple[list, np.ndarray]:  # type: ignore[type-arg]
-    from ingest import geo
-    from ingest.store import StoredChunk
+    from ingest.storage.store import StoredChunk
+    from ingest.transforms import geo
 
     rng = random.Random(seed)
     noise = np.random.default_rng(seed)
@@ -70,9 +70,10 @@ def synthesize(chunks: list, vectors: np.ndarray, n: int, seed: int = 7) -> tupl
 
 def build(settings, chunks: list, vectors: np.ndarray, source_vectors: np.ndarray, model: str) -> dict[str, float]:  # type: ignore[no-untyped-def,type-arg]
     """Write a whole index for ``chunks`` through the ingest code, vectors injected; seconds per stage."""
-    from ingest import keyword, practices, sentences
-    from ingest.manifest import read_manifest
-    from ingest.store import ChunkStore
+    from ingest.reading.manifest import read_manifest
+    from ingest.storage import keyword, sentences
+    from ingest.storage.store import ChunkStore
+    from ingest.transforms import practices
 
     timings: dict[str, float] = {}
     t = time.perf_counter()
@@ -105,7 +106,7 @@ def build(settings, chunks: list, vectors: np.ndarray, source_vectors: np.ndarra
 
 def embedding_rate(texts: list[str]) -> tuple[float, str]:
     """Texts per second the real model embeds here (batches as ingest makes them), and its name."""
-    from ingest.embed import SentenceTransformerEmbedder
+    from ingest.transforms.embed import SentenceTransformerEmbedder
 
     embedder = SentenceTransformerEmbedder("", "cpu", 16)
     embedder.embed(texts[:16])
@@ -209,7 +210,7 @@ def main() -> None:
         print(json.dumps(probe(args.probe)))
         return
     from core.settings import Settings
-    from ingest.store import ChunkStore
+    from ingest.storage.store import ChunkStore
 
     started = time.perf_counter()
     real = Settings()

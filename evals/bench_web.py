@@ -146,7 +146,7 @@ def chroma_and_postgres(root: Path) -> Iterator[dict[str, str]]:
     """The built index copied into a real Chroma server (``chroma run``) and a real PostgreSQL server
     for answers and feedback, both on loopback: the environment that points ``coalition serve`` at them."""
     from core.settings import Settings
-    from ingest.store import ChunkStore
+    from ingest.storage.store import ChunkStore
     from tests.postgres import missing, postgres_server
 
     if missing():

@@ -31,13 +31,13 @@ from typing import Any
 
 import numpy as np
 
-from assistant.answerable import ANSWERABLE_FEATURES, JUDGED_FEATURES, PAIR_FEATURES
 from assistant.fitted import LinearModel, PairScorer, QueryAdapter, QuestionScorer, WordScorer, word_rows
-from assistant.judge import AnswerJudge, judge_llm
 from assistant.pipeline import Assistant
-from assistant.rerank import CANDIDATE_FEATURES, HybridReranker, LearnedReranker
-from assistant.retrieve import Candidate
-from assistant.views import View
+from assistant.postprocessing.answerable import ANSWERABLE_FEATURES, JUDGED_FEATURES, PAIR_FEATURES
+from assistant.postprocessing.judge import AnswerJudge, judge_llm
+from assistant.postprocessing.rerank import CANDIDATE_FEATURES, HybridReranker, LearnedReranker
+from assistant.retrieval.retrieve import Candidate
+from assistant.retrieval.views import View
 from core.settings import Settings
 from evals.gold import GoldQuestion, dev_questions, load_gold, tuned_on_sets
 from evals.scorer import contains_evidence

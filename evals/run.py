@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from assistant import language as lang
 from assistant.candidates import Candidate, Query, candidates
 from assistant.models import Answer
 from assistant.pipeline import Assistant
-from assistant.rerank import rerank
+from assistant.postprocessing.rerank import rerank
+from assistant.retrieval import language as lang
 from evals.gold import BLIND_SETS, GoldQuestion, load_gold, tuned_on_sets
 from evals.scorer import (
     RETRIEVAL_METRICS,

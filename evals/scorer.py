@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.models import Answer
-from assistant.retrieve import Candidate
+from assistant.retrieval.retrieve import Candidate
 from evals.gold import Evidence, GoldQuestion
-from ingest.normalize import normalise
+from ingest.reading.normalize import normalise
 
 USER_METRICS = ("evidence_cited", "cited_mrr", "citation_precision", "key_facts", "median_words",
                 "answerable_declined", "declined", "off_topic_declined", "near_miss_declined", "near_miss_cites_nearby",

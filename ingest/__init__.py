@@ -1,1 +1,1 @@
-"""Ingestion pipeline: load → chunk → enrich → embed → store."""
+"""Ingestion pipeline, its folders in the order it runs: reading → parsing → transforms → storage."""

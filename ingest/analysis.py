@@ -1,6 +1,6 @@
 """Text analysis shared by indexing and answering: words, stemmed terms and the answer-type pseudo-terms
 ('<date>', '<number>', …) a passage can satisfy. ``coalition ingest`` stores each passage's terms
-(``ingest/lexicon.py``), and the answering stages analyse questions and sentences with the same functions,
+(``ingest/storage/lexicon.py``), and the answering stages analyse questions and sentences with the same functions,
 so the two always meet. ``FINGERPRINT`` names this analysis (this file and the stemmer's version): an
 index whose stored terms were analysed otherwise is rebuilt by the next ingest.
 """

@@ -17,7 +17,7 @@ class TableSpec(BaseModel):
     title: str
     columns: list[str] = Field(default_factory=list, description="Meaning of each column after the key column")
     records: Literal["", "country", "regional_group"] = Field(
-        "", description="Each row is a practice record of this kind (see ingest/practices.py)"
+        "", description="Each row is a practice record of this kind (see ingest/transforms/practices.py)"
     )
 
 

@@ -1,7 +1,7 @@
 """The ingestion pipeline: read → parse into nodes → reuse stored vectors → embed → enrich → store.
 
 A LlamaIndex ``IngestionPipeline`` does the document management: its docstore (kept in Chroma beside
-the vectors, ``ingest/docstore.py``) holds each document's hash, with ``DocstoreStrategy.UPSERTS_AND_DELETE``
+the vectors, ``ingest/storage/docstore.py``) holds each document's hash, with ``DocstoreStrategy.UPSERTS_AND_DELETE``
 on a full run: an unchanged document is skipped without being parsed, a changed one is replaced, one
 whose file left the corpus is removed. A document's hash covers its text, its manifest entry and the
 recipe (chunker and theme versions, chunk sizes, embedding model), so a settings or model change
@@ -26,15 +26,16 @@ from llama_index.core.ingestion import DocstoreStrategy, IngestionPipeline
 from llama_index.core.schema import Document
 
 from core.settings import Settings
-from ingest import builds, keyword, multilingual, practices, sentences, terms
-from ingest.embed import Embedder, LlamaEmbedding, SentenceTransformerEmbedder
-from ingest.enrich import Enricher
-from ingest.manifest import read_manifest
 from ingest.models import DocumentMeta
-from ingest.nodes import StructureNodeParser
-from ingest.readers import CorpusReader, Skipped, configured_documents
-from ingest.store import ChunkStore, ChunkVectorStore, DocState, StoredVectors
-from ingest.themes import THEMES_VERSION
+from ingest.parsing.nodes import StructureNodeParser
+from ingest.reading.manifest import read_manifest
+from ingest.reading.readers import CorpusReader, Skipped, configured_documents
+from ingest.storage import builds, keyword, sentences, terms
+from ingest.storage.store import ChunkStore, ChunkVectorStore, DocState, StoredVectors
+from ingest.transforms import multilingual, practices
+from ingest.transforms.embed import Embedder, LlamaEmbedding, SentenceTransformerEmbedder
+from ingest.transforms.enrich import Enricher
+from ingest.transforms.themes import THEMES_VERSION
 
 CHUNKER_VERSION = "7"  # 5: theme tags in chunk metadata; 6: a paragraph ending in a comma runs on;
 # 7: instruction-like passages flagged
@@ -197,7 +198,7 @@ class Ingestor:
         return report
 
     def _rebuild(self, paths: list[Path] | None, progress: Progress | None) -> IngestReport:
-        """A complete index built beside the one in use, then swapped in (``ingest/builds.py``); when
+        """A complete index built beside the one in use, then swapped in (``ingest/storage/builds.py``); when
         nothing could be ingested the old index stays."""
         started = time.perf_counter()
         build = builds.new_build(self.settings.index_dir)

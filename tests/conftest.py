@@ -17,7 +17,7 @@ os.environ.setdefault("COALITION_MULTILINGUAL", "false")
 
 from assistant.pipeline import Assistant  # noqa: E402
 from core.settings import PROJECT_ROOT, Settings  # noqa: E402
-from ingest.embed import SentenceTransformerEmbedder  # noqa: E402
+from ingest.transforms.embed import SentenceTransformerEmbedder  # noqa: E402
 
 CORPUS = PROJECT_ROOT / "corpus"
 

@@ -9,8 +9,8 @@ import urllib.parse
 from fastapi import APIRouter, HTTPException
 
 from assistant.audience import catalog
-from assistant.cite import display_locator
 from assistant.models import Citation
+from assistant.synthesis.cite import display_locator
 from assistant.web.deps import ApiKey, AssistantDep
 from assistant.web.limits import RateLimit
 from assistant.web.schemas import DocumentDetail, DocumentSummary, Passage, Problem

@@ -11,10 +11,10 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from assistant.retrieve import FILTER_KEYS
+from assistant.retrieval.retrieve import FILTER_KEYS
 from core.settings import Settings
-from ingest import geo
 from ingest.models import DOC_TYPES
+from ingest.transforms import geo
 
 NOT_BLANK = r"\S"  # a question of only spaces is refused (400) like an empty one
 

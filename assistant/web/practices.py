@@ -11,7 +11,7 @@ from assistant.practices import Hit, PracticeFilters
 from assistant.web.deps import ApiKey, AssistantDep
 from assistant.web.limits import RateLimit
 from assistant.web.schemas import Problem
-from ingest.practices import PracticeRecord
+from ingest.transforms.practices import PracticeRecord
 
 router = APIRouter(dependencies=[ApiKey, RateLimit], tags=["practices"], responses={
     400: {"model": Problem}, 401: {"model": Problem}, 422: {"model": Problem}, 429: {"model": Problem},

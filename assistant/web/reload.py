@@ -25,8 +25,8 @@ from typing import Any
 from assistant.audience import Audience
 from assistant.pipeline import Assistant
 from core.settings import Settings
-from ingest import keyword
 from ingest.errors import IndexNotReady
+from ingest.storage import keyword
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from assistant.audience import Audience
-from assistant.cite import display_locator
 from assistant.feedback import FeedbackStore
 from assistant.pipeline import Assistant
+from assistant.synthesis.cite import display_locator
 from assistant.text import sentences
 from assistant.web.deps import ApiKey, AssistantDep, AudienceDep, StoreDep
 from assistant.web.limits import RateLimit, check_history
@@ -29,7 +29,7 @@ from assistant.web.schemas import (
     SearchHit,
     SearchResponse,
 )
-from ingest.catalog import documents
+from ingest.storage.catalog import documents
 
 router = APIRouter(dependencies=[ApiKey, RateLimit], responses={
     400: {"model": Problem}, 401: {"model": Problem}, 413: {"model": Problem}, 422: {"model": Problem},

@@ -27,8 +27,8 @@ def ingest(paths: tuple[Path, ...], rebuild: bool, as_json: bool) -> None:
     from tqdm import tqdm
 
     from ingest.errors import IngestError
-    from ingest.paths import printable
     from ingest.pipeline import Ingestor
+    from ingest.reading.paths import printable
 
     settings = load_settings()
     bar = None
@@ -78,8 +78,8 @@ def docs(as_json: bool) -> None:
     """
     from assistant.audience import catalog
     from ingest.errors import IngestError
-    from ingest.paths import printable
-    from ingest.store import ChunkStore
+    from ingest.reading.paths import printable
+    from ingest.storage.store import ChunkStore
 
     try:
         settings = load_settings()

@@ -31,7 +31,7 @@ def practices(query: str, country: str | None, region: str | None, theme: str | 
     """
     from assistant.errors import BadQuestion
     from assistant.practices import PracticeFilters, PracticeFinder
-    from ingest.embed import SentenceTransformerEmbedder
+    from ingest.transforms.embed import SentenceTransformerEmbedder
 
     settings = load_settings()
     if not settings.practices_path.exists():

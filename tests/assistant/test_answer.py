@@ -10,12 +10,12 @@ import sys
 import pytest
 
 from assistant.candidates import candidates
-from assistant.cite import CitationError, check_markers
 from assistant.errors import BadQuestion
 from assistant.models import Citation, Turn
 from assistant.pipeline import Assistant
+from assistant.synthesis.cite import CitationError, check_markers
 from core.settings import Settings
-from ingest.normalize import normalise
+from ingest.reading.normalize import normalise
 
 pytestmark = pytest.mark.slow
 
@@ -157,7 +157,7 @@ def test_cli_ask_json_contract(built_settings: Settings) -> None:
 
 
 def test_exact_scan_and_chroma_query_agree(assistant: Assistant, monkeypatch: pytest.MonkeyPatch) -> None:
-    from assistant import views
+    from assistant.retrieval import views
 
     question = "How often does the Coordinating Group meet?"
     retriever = assistant.retriever

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from assistant.cite import cite
-from assistant.compose import Snippet
-from assistant.retrieve import Candidate
-from ingest.store import StoredChunk
+from assistant.retrieval.retrieve import Candidate
+from assistant.synthesis.cite import cite
+from assistant.synthesis.compose import Snippet
+from ingest.storage.store import StoredChunk
 
 
 def test_markers_in_document_text_are_not_citations() -> None:

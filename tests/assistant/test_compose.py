@@ -1,9 +1,9 @@
 """The extractive composer on hand-made passages (no model needed): split lists are answered whole."""
 
-from assistant.compose import ExtractiveComposer, split_parts
-from assistant.rerank import TermWeights
-from assistant.retrieve import Candidate
-from ingest.store import StoredChunk
+from assistant.postprocessing.rerank import TermWeights
+from assistant.retrieval.retrieve import Candidate
+from assistant.synthesis.compose import ExtractiveComposer, split_parts
+from ingest.storage.store import StoredChunk
 
 LEAD = "Partners will be invited to take up the following roles in the network:"
 

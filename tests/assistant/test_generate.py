@@ -15,13 +15,13 @@ from collections.abc import Iterator
 import pytest
 from llama_index.core.base.llms.types import LogProb
 
-from assistant.answerable import JUDGED_FEATURES, Answerability
 from assistant.fitted import LinearModel
-from assistant.generate import OpenAIGenerator, check
-from assistant.judge import AnswerJudge, judge_llm, yes_share
 from assistant.models import Answer
 from assistant.pipeline import Assistant
-from assistant.retrieve import Candidate
+from assistant.postprocessing.answerable import JUDGED_FEATURES, Answerability
+from assistant.postprocessing.judge import AnswerJudge, judge_llm, yes_share
+from assistant.retrieval.retrieve import Candidate
+from assistant.synthesis.generate import OpenAIGenerator, check
 from core.settings import Settings
 from tests.fakes import FakeLLM
 

@@ -17,10 +17,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from assistant.generate import OpenAIGenerator, check, unsupported
-from assistant.judge import AnswerJudge, judge_llm
 from assistant.models import Answer, Turn
 from assistant.pipeline import Assistant
+from assistant.postprocessing.judge import AnswerJudge, judge_llm
+from assistant.synthesis.generate import OpenAIGenerator, check, unsupported
 from core.settings import Settings
 from tests.servers import llama_server, smollm2_path
 

@@ -11,13 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant import language
-from assistant.answerable import ANSWERABLE_FEATURES, named_things
 from assistant.fitted import WORD_BUCKETS, LinearModel, PairScorer, QueryAdapter, QuestionScorer, WordScorer, word_rows
 from assistant.pipeline import Assistant
-from assistant.rerank import CANDIDATE_FEATURES
-from assistant.retrieve import same_threads
-from assistant.views import MultilingualView
+from assistant.postprocessing.answerable import ANSWERABLE_FEATURES, named_things
+from assistant.postprocessing.rerank import CANDIDATE_FEATURES
+from assistant.retrieval import language
+from assistant.retrieval.retrieve import same_threads
+from assistant.retrieval.views import MultilingualView
 from assistant.web import threads as threads_module
 
 pytestmark = pytest.mark.slow
@@ -130,11 +130,11 @@ def test_an_audience_translator_knows_only_the_words_of_the_passages_it_may_see(
 
 
 def test_a_french_question_s_sentence_is_chosen_by_its_words_in_the_documents_vocabulary(assistant: Assistant) -> None:
-    from assistant.answerable import Verdict
     from assistant.candidates import Query
-    from assistant.retrieve import Candidate
-    from assistant.translate import Translation
-    from ingest.store import StoredChunk
+    from assistant.postprocessing.answerable import Verdict
+    from assistant.retrieval.retrieve import Candidate
+    from assistant.retrieval.translate import Translation
+    from ingest.storage.store import StoredChunk
 
     opening = "The network was launched in 2023 by its founding members, after two years of consultations. "
     text = (opening * 8 + "Participation in the network will not entail any membership fees, "

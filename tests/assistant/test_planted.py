@@ -12,8 +12,8 @@ import pytest
 
 from assistant.pipeline import Assistant
 from core.settings import Settings
-from ingest.embed import SentenceTransformerEmbedder
 from ingest.pipeline import Ingestor
+from ingest.transforms.embed import SentenceTransformerEmbedder
 from tests.conftest import copy_corpus, make_settings
 
 pytestmark = pytest.mark.slow

@@ -2,9 +2,9 @@
 
 import pytest
 
-from assistant.rerank import HybridReranker, TermWeights
-from assistant.retrieve import Candidate
-from ingest.store import StoredChunk
+from assistant.postprocessing.rerank import HybridReranker, TermWeights
+from assistant.retrieval.retrieve import Candidate
+from ingest.storage.store import StoredChunk
 
 
 def _candidate(cid: str, text: str, dense: float, sentence: float) -> Candidate:
@@ -39,7 +39,7 @@ def test_term_coverage_weighs_terms_by_idf() -> None:
 def test_the_questions_numbers_are_matched_against_the_passages_headings_in_any_language() -> None:
     """'étape 2' meets 'Step #2: …' by its number; the document label's numbers (GB.349/INS/4) are not a heading's."""
     from assistant.fitted import LinearModel
-    from assistant.rerank import CANDIDATE_FEATURES, LearnedReranker
+    from assistant.postprocessing.rerank import CANDIDATE_FEATURES, LearnedReranker
 
     def cand(cid: str, heading: str, text: str) -> Candidate:
         return Candidate(StoredChunk(cid, text, {"kind": "section", "heading_path": f'["{heading}"]',

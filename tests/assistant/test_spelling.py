@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.spelling import Speller, english
+from assistant.retrieval.spelling import Speller, english
 
 CORPUS_TEXT = [
     "Participation in the Coalition will not entail any membership fees.",

@@ -8,8 +8,8 @@ from collections import Counter
 import pytest
 
 from evals.gold import BLIND_SETS, GOLD_DIR, load_gold
-from ingest.manifest import read_manifest
-from ingest.normalize import normalise
+from ingest.reading.manifest import read_manifest
+from ingest.reading.normalize import normalise
 from tests.conftest import CORPUS
 
 HELDOUT_DIR = GOLD_DIR.parent / "heldout"

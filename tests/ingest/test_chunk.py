@@ -7,11 +7,11 @@ import re
 import pytest
 
 from core.settings import Settings
-from ingest.chunk import Chunker
-from ingest.embed import SentenceTransformerEmbedder
-from ingest.manifest import read_manifest
 from ingest.models import Chunk
-from ingest.normalize import normalise
+from ingest.parsing.chunk import Chunker
+from ingest.reading.manifest import read_manifest
+from ingest.reading.normalize import normalise
+from ingest.transforms.embed import SentenceTransformerEmbedder
 from tests.conftest import CORPUS
 
 

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from ingest.embed import BatchingEmbedder, SentenceTransformerEmbedder
+from ingest.transforms.embed import BatchingEmbedder, SentenceTransformerEmbedder
 
 pytestmark = pytest.mark.slow
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from ingest.embed import SentenceTransformerEmbedder
 from ingest.pipeline import Ingestor
-from ingest.store import ChunkStore
+from ingest.storage.store import ChunkStore
+from ingest.transforms.embed import SentenceTransformerEmbedder
 from tests.conftest import CORPUS, make_settings
 from tests.ingest.test_load import BILLION_LAUGHS, with_document_xml
 

@@ -14,15 +14,16 @@ import numpy as np
 import pytest
 
 from assistant.pipeline import Assistant
-from assistant.rerank import TermWeights
+from assistant.postprocessing.rerank import TermWeights
 from core.settings import Settings
-from ingest import analysis, keyword
-from ingest.embed import SentenceTransformerEmbedder
+from ingest import analysis
 from ingest.errors import IndexNotReady
-from ingest.keyword import KeywordIndex
-from ingest.lexicon import Lexicon, passage_words
 from ingest.pipeline import Ingestor
-from ingest.store import SEAL, ChunkStore, StoredChunk
+from ingest.storage import keyword
+from ingest.storage.keyword import KeywordIndex
+from ingest.storage.lexicon import Lexicon, passage_words
+from ingest.storage.store import SEAL, ChunkStore, StoredChunk
+from ingest.transforms.embed import SentenceTransformerEmbedder
 from tests.ingest.test_ngrams import _mapped
 
 

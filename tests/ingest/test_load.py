@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ingest.errors import CorruptFile, EmptyDocument, SkippedFile, TooLarge, UnsupportedFormat
-from ingest.load import load_text
+from ingest.reading.load import load_text
 
 
 def make_pdf(path: Path, lines: list[str]) -> Path:

@@ -11,10 +11,10 @@ import pytest
 
 from assistant.audience import Audience
 from assistant.pipeline import Assistant
-from ingest import keyword
-from ingest.keyword import KeywordIndex
-from ingest.ngrams import NgramIndex
-from ingest.store import StoredChunk
+from ingest.storage import keyword
+from ingest.storage.keyword import KeywordIndex
+from ingest.storage.ngrams import NgramIndex
+from ingest.storage.store import StoredChunk
 
 
 def _chunks() -> list[StoredChunk]:

@@ -7,9 +7,9 @@ import json
 from llama_index.core.schema import NodeRelationship
 
 from core.settings import PROJECT_ROOT
-from ingest.manifest import read_manifest
-from ingest.nodes import StructureNodeParser
-from ingest.readers import as_document
+from ingest.parsing.nodes import StructureNodeParser
+from ingest.reading.manifest import read_manifest
+from ingest.reading.readers import as_document
 
 
 def _nodes(max_tokens: int = 240, target: int = 160):  # type: ignore[no-untyped-def]

@@ -16,11 +16,11 @@ import pytest
 
 from assistant.pipeline import Assistant
 from core.settings import Settings
-from ingest import keyword, sentences
-from ingest.embed import SentenceTransformerEmbedder
 from ingest.errors import IndexNotReady
 from ingest.pipeline import Ingestor
-from ingest.store import ChunkStore
+from ingest.storage import keyword, sentences
+from ingest.storage.store import ChunkStore
+from ingest.transforms.embed import SentenceTransformerEmbedder
 from tests.conftest import copy_corpus, make_settings
 from tests.ingest.test_load import make_docx, make_pdf
 from tests.servers import chroma_server

@@ -12,11 +12,11 @@ from llama_index.core.readers.base import BaseReader
 from llama_index.core.schema import Document
 
 from core.settings import Settings
-from ingest.embed import SentenceTransformerEmbedder
-from ingest.keyword import KeywordIndex
 from ingest.pipeline import Ingestor
-from ingest.readers import ReaderError
-from ingest.store import ChunkStore
+from ingest.reading.readers import ReaderError
+from ingest.storage.keyword import KeywordIndex
+from ingest.storage.store import ChunkStore
+from ingest.transforms.embed import SentenceTransformerEmbedder
 from tests.conftest import make_settings
 from tests.ingest.test_hostile_files import small_corpus
 

@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 
 from assistant.pipeline import Assistant
-from ingest import keyword, practices
-from ingest.embed import SentenceTransformerEmbedder
 from ingest.pipeline import Ingestor
+from ingest.storage import keyword
+from ingest.transforms import practices
+from ingest.transforms.embed import SentenceTransformerEmbedder
 from tests.conftest import CORPUS, copy_corpus, make_settings
 from tests.ingest.test_pipeline import index_state
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from core.settings import Settings
-from ingest.keyword import KeywordIndex
-from ingest.screen import instruction_signals
+from ingest.storage.keyword import KeywordIndex
+from ingest.transforms.screen import instruction_signals
 from tests.conftest import CORPUS
 
 PLANTED = [

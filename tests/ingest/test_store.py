@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 
-from ingest.store import LLAMA_KEYS, ChunkStore
+from ingest.storage.store import LLAMA_KEYS, ChunkStore
 from tests.conftest import make_settings
 
 MANY = 40_001  # past SQLite's 32,766 variables in one statement

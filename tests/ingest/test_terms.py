@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ingest import terms
 from ingest.errors import IndexNotReady
-from ingest.multilingual import E5Encoder
-from ingest.store import StoredChunk
+from ingest.storage import terms
+from ingest.storage.store import StoredChunk
+from ingest.transforms.multilingual import E5Encoder
 
 pytestmark = pytest.mark.slow
 

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from coalition.cli import main
 from core.settings import Settings
-from ingest.practices import load
+from ingest.transforms.practices import load
 
 pytestmark = [pytest.mark.slow, pytest.mark.server]
 

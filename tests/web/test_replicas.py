@@ -17,8 +17,8 @@ import httpx
 import pytest
 
 from assistant.feedback import FeedbackStore
-from ingest.embed import SentenceTransformerEmbedder
 from ingest.pipeline import Ingestor
+from ingest.transforms.embed import SentenceTransformerEmbedder
 from tests.conftest import CORPUS, make_settings
 from tests.postgres import fresh_database
 from tests.servers import chroma_server, free_port

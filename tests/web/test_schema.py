@@ -23,7 +23,7 @@ from schemathesis import GenerationMode
 from assistant.pipeline import Assistant
 from assistant.web import create_app
 from core.settings import Settings
-from ingest import themes
+from ingest.transforms import themes
 from tests.servers import serving
 
 pytestmark = [pytest.mark.slow, pytest.mark.server]

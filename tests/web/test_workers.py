@@ -15,8 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ingest.embed import SentenceTransformerEmbedder
 from ingest.pipeline import Ingestor
+from ingest.transforms.embed import SentenceTransformerEmbedder
 from tests.conftest import CORPUS, make_settings
 from tests.servers import free_port
 from tests.servers import stop as stop_process

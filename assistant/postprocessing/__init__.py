@@ -1,0 +1,1 @@
+"""Node postprocessors: the fitted reranker, the answerability model and the optional LLM judge."""

@@ -1,0 +1,1 @@
+"""Response synthesis: the extractive composer, citations, the optional generative mode."""

@@ -1,0 +1,1 @@
+"""Node parser: clean text into passages with paragraph locators (a LlamaIndex ``NodeParser``)."""
