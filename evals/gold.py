@@ -1,4 +1,4 @@
-"""Question sets: the blind sets ``evals/blind/``, ``evals/blind2/`` … ``evals/blind12/questions.jsonl`` (each
+"""Question sets: the blind sets ``evals/blind/``, ``evals/blind2/`` … ``evals/blind13/questions.jsonl`` (each
 written from the documents alone and split into dev and test) and the older, tuned-on ``evals/gold/*.jsonl``
 and ``evals/heldout/*.jsonl``, one question a line."""
 
@@ -26,7 +26,8 @@ BLIND_SETS = {"blind": BLIND_SET, "blind2": EVALS_DIR / "blind2" / "questions.js
               "blind9": EVALS_DIR / "blind9" / "questions.jsonl",
               "blind10": EVALS_DIR / "blind10" / "questions.jsonl",
               "blind11": EVALS_DIR / "blind11" / "questions.jsonl",
-              "blind12": EVALS_DIR / "blind12" / "questions.jsonl"}  # name → file
+              "blind12": EVALS_DIR / "blind12" / "questions.jsonl",
+              "blind13": EVALS_DIR / "blind13" / "questions.jsonl"}  # name → file
 Persona = Literal["partner", "staff", "meeting", "out_of_scope", "adversarial"]
 Kind = Literal["answerable", "off_topic", "near_miss", "injection", "false_premise"]
 
