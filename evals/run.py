@@ -38,8 +38,9 @@ from evals.scorer import (
 THRESHOLDS = Path(__file__).resolve().parent / "thresholds.toml"
 # the gate reads their questions pooled
 GATED_SETS = ("blind:test", "blind2:test", "blind3:test", "blind4:test", "blind5:test", "blind6:test",
-              "blind7:test", "blind8:test", "blind9:test", "blind10:test", "blind11:test", "blind12:test")
-GATED_SET = "test (blind + blind2 + … + blind12)"
+              "blind7:test", "blind8:test", "blind9:test", "blind10:test", "blind11:test", "blind12:test",
+              "blind13:test")
+GATED_SET = "test (blind + blind2 + … + blind13)"
 
 
 @dataclass
