@@ -23,6 +23,7 @@ SETS = {"blind": (BLIND_SETS["blind"], 240), "blind2": (BLIND_SETS["blind2"], 30
         "blind11": (BLIND_SETS["blind11"], 300),
         "blind12": (BLIND_SETS["blind12"], 300),
         "blind13": (BLIND_SETS["blind13"], 300),
+        "blind14": (BLIND_SETS["blind14"], 300),
         "gold": (GOLD_DIR, 80), "heldout-a": (HELDOUT_DIR / "a.jsonl", 40),
         "heldout-b": (HELDOUT_DIR / "b.jsonl", 35), "heldout-c": (HELDOUT_DIR / "c.jsonl", 25),
         "heldout-d": (HELDOUT_DIR / "d.jsonl", 25)}
@@ -40,7 +41,7 @@ def test_gold_set_shape(name: str) -> None:
         assert g.should_abstain == (not g.evidence), g.id
         assert not g.near_evidence or g.should_abstain, g.id
         most = {"blind2": 8, "blind3": 12, "blind4": 12, "blind5": 12, "blind6": 12, "blind7": 12, "blind8": 12,
-                "blind9": 12, "blind10": 12, "blind11": 12, "blind12": 12, "blind13": 12}.get(name, 4)
+                "blind9": 12, "blind10": 12, "blind11": 12, "blind12": 12, "blind13": 12, "blind14": 12}.get(name, 4)
         assert g.should_abstain or 1 <= len(g.key_facts) <= most, g.id
         assert name.startswith("blind") or all(f == f.lower() for f in g.key_facts), g.id  # the scorer lowercases
 
