@@ -1,4 +1,4 @@
-"""Question sets: the blind sets ``evals/blind/``, ``evals/blind2/`` … ``evals/blind16/questions.jsonl`` (each
+"""Question sets: the blind sets ``evals/blind/``, ``evals/blind2/`` … ``evals/blind18/questions.jsonl`` (each
 written from the documents alone and split into dev and test) and the older, tuned-on ``evals/gold/*.jsonl``
 and ``evals/heldout/*.jsonl``, one question a line."""
 
@@ -30,7 +30,9 @@ BLIND_SETS = {"blind": BLIND_SET, "blind2": EVALS_DIR / "blind2" / "questions.js
               "blind13": EVALS_DIR / "blind13" / "questions.jsonl",
               "blind14": EVALS_DIR / "blind14" / "questions.jsonl",
               "blind15": EVALS_DIR / "blind15" / "questions.jsonl",
-              "blind16": EVALS_DIR / "blind16" / "questions.jsonl"}  # name → file
+              "blind16": EVALS_DIR / "blind16" / "questions.jsonl",
+              "blind17": EVALS_DIR / "blind17" / "questions.jsonl",
+              "blind18": EVALS_DIR / "blind18" / "questions.jsonl"}  # name → file
 Persona = Literal["partner", "staff", "meeting", "out_of_scope", "adversarial"]
 Kind = Literal["answerable", "off_topic", "near_miss", "injection", "false_premise"]
 
