@@ -16,23 +16,9 @@ EVALS_DIR = Path(__file__).resolve().parent
 GOLD_DIR = EVALS_DIR / "gold"
 HELDOUT_DIR = EVALS_DIR / "heldout"
 BLIND_SET = EVALS_DIR / "blind" / "questions.jsonl"
-BLIND_SETS = {"blind": BLIND_SET, "blind2": EVALS_DIR / "blind2" / "questions.jsonl",
-              "blind3": EVALS_DIR / "blind3" / "questions.jsonl",
-              "blind4": EVALS_DIR / "blind4" / "questions.jsonl",
-              "blind5": EVALS_DIR / "blind5" / "questions.jsonl",
-              "blind6": EVALS_DIR / "blind6" / "questions.jsonl",
-              "blind7": EVALS_DIR / "blind7" / "questions.jsonl",
-              "blind8": EVALS_DIR / "blind8" / "questions.jsonl",
-              "blind9": EVALS_DIR / "blind9" / "questions.jsonl",
-              "blind10": EVALS_DIR / "blind10" / "questions.jsonl",
-              "blind11": EVALS_DIR / "blind11" / "questions.jsonl",
-              "blind12": EVALS_DIR / "blind12" / "questions.jsonl",
-              "blind13": EVALS_DIR / "blind13" / "questions.jsonl",
-              "blind14": EVALS_DIR / "blind14" / "questions.jsonl",
-              "blind15": EVALS_DIR / "blind15" / "questions.jsonl",
-              "blind16": EVALS_DIR / "blind16" / "questions.jsonl",
-              "blind17": EVALS_DIR / "blind17" / "questions.jsonl",
-              "blind18": EVALS_DIR / "blind18" / "questions.jsonl"}  # name → file
+BLIND_COUNT = 18  # evals/blind, evals/blind2 … evals/blind18; a new set's folder is registered by raising this
+BLIND_SETS = {"blind": BLIND_SET, **{f"blind{n}": EVALS_DIR / f"blind{n}" / "questions.jsonl"
+                                     for n in range(2, BLIND_COUNT + 1)}}  # name → file
 Persona = Literal["partner", "staff", "meeting", "out_of_scope", "adversarial"]
 Kind = Literal["answerable", "off_topic", "near_miss", "injection", "false_premise"]
 

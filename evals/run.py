@@ -36,11 +36,10 @@ from evals.scorer import (
 )
 
 THRESHOLDS = Path(__file__).resolve().parent / "thresholds.toml"
-# the gate reads their questions pooled
-GATED_SETS = ("blind:test", "blind2:test", "blind3:test", "blind4:test", "blind5:test", "blind6:test",
-              "blind7:test", "blind8:test", "blind9:test", "blind10:test", "blind11:test", "blind12:test",
-              "blind13:test", "blind14:test", "blind15:test", "blind16:test", "blind17:test", "blind18:test")
-GATED_SET = "test (blind + blind2 + … + blind18)"
+# the gate reads their questions pooled: the first GATED_COUNT blind sets' test splits (a new set joins after its refit)
+GATED_COUNT = 18
+GATED_SETS = tuple(f"{name}:test" for name in list(BLIND_SETS)[:GATED_COUNT])
+GATED_SET = f"test (blind + blind2 + … + blind{GATED_COUNT})"
 
 
 @dataclass
