@@ -96,7 +96,6 @@ class Assistant:
         self.generator = generator
         self.synthesizer = CitedSynthesizer(composer, answerability, generator)
         self.engine = RetrieverQueryEngine(retriever, self.synthesizer, node_postprocessors=[reranker, answerability])
-        self.countries = retriever.index.lexicon.union("countries")  # the documents'
         # this is the full view (staff); for_audience gives the view of the passages an audience may see
         self.views: AudienceViews[Assistant] = AudienceViews(retriever.index.chunks, self, self._restricted,
                                                              default_visibility(settings))
@@ -187,7 +186,7 @@ class Assistant:
         text = f"{previous[-1]} {cleaned}" if previous and is_follow_up(cleaned) else cleaned
         q = self.retriever.question(text, k or self.settings.retrieve_k, filters, language, translate=False)
         q.cleaned, q.injected, q.history = cleaned, injected, messages
-        q.unknown_countries = self._unknown_countries(cleaned)
+        q.unknown_countries = self.answerability.unknown_countries(cleaned)
         prepared = Prepared(q)
         t = time.perf_counter()
         nodes = self.retriever.retrieve(q) if terms(text) or language != "en" else []
@@ -243,11 +242,6 @@ class Assistant:
         return question
 
 
-    def _unknown_countries(self, question: str) -> list[str]:
-        """The countries a question names when the documents mention none of them ('the minimum wage in
-        Germany?'): passages about other countries must not answer it."""
-        named = geo.mentioned(question)
-        return [] if not named or set(named) & self.countries else named
 
 
 def _ms(since: float) -> float:

@@ -5,7 +5,8 @@ over general features of the question and the ranked passages: the best passage'
 margin to the next, each view's score for it and whether the views agree on it, how much of the
 question's terms it covers and how many of them the corpus knows at all, whether the named things of
 the question (capitalised words, numbers, years) are in it and in the corpus, whether the question
-asks about a year after the documents' dates, whether the kind of thing asked for (a date, a
+asks about a year after the documents' dates, whether it names a country the documents never mention
+('the minimum wage in Germany?'), whether the kind of thing asked for (a date, a
 number, a procedure, a frequency) is in it, the pair scorer's logit (``PairScorer``: does this
 passage answer this question, from their e5 vectors) for the first passage and for the second, and the
 question scorer's (``QuestionScorer``: is this a question the documents answer, from its e5 vector alone)
@@ -37,11 +38,12 @@ from assistant.retrieval.translate import Translator
 from assistant.text import answer_type_terms, question_terms, text_terms, words
 from ingest.storage.keyword import passage_context
 from ingest.storage.lexicon import last_year
+from ingest.transforms import geo
 
 ANSWERABLE_FEATURES = ("top", "margin", *(f"z_{v}" for v in VIEWS), "dense", "e5", "coverage", "agree",
                        "known_terms", "uncovered_idf", "uncovered_top3", "named_in_passage", "named_in_corpus", "has_named",
-                       "after_dates", "asked_type_missing", "other_language", "e5_pair", "e5_pair_next", "e5_question",
-                       "question_words")
+                       "after_dates", "asked_type_missing", "other_language", "unknown_country", "e5_pair", "e5_pair_next",
+                       "e5_question", "question_words")
 PAIR_FEATURES = ("e5_pair", "e5_pair_next")  # the pair scorer's logit for the first passage, then the second
 _TOKEN = re.compile(r"[^\W\d_][\w\-']*|\d[\d,.]*\d|\d")
 
@@ -87,6 +89,7 @@ class Answerability(BaseNodePostprocessor):
     translator: Any = None  # Translator: a French or Spanish question's known-terms share
     words: Any = None  # WordScorer (fitted/question_words): the question_words feature; None counts as average
     _vocabulary: set[str] = PrivateAttr(default_factory=set)
+    _countries: set[str] = PrivateAttr(default_factory=set)
     _last_year: int = PrivateAttr(0)
 
     def __init__(self, model: LinearModel, weights: TermWeights,
@@ -97,6 +100,7 @@ class Answerability(BaseNodePostprocessor):
         super().__init__(model=model, weights=weights, judge=judge, judged_model=judged_model, translator=translator,
                          words=words)
         self._vocabulary = weights.lexicon.union("words")
+        self._countries = weights.lexicon.union("countries")  # the documents' (an audience's: those it may see)
         self._last_year = weights.lexicon.last_year
 
     @classmethod
@@ -110,6 +114,16 @@ class Answerability(BaseNodePostprocessor):
     @property
     def last_year(self) -> int:
         return self._last_year
+
+    @property
+    def countries(self) -> set[str]:
+        return self._countries
+
+    def unknown_countries(self, question: str) -> list[str]:
+        """The countries a question names when the documents mention none of them ('the minimum wage in
+        Germany?'): a feature of the model, and the decline's wording."""
+        named = geo.mentioned(question)
+        return [] if not named or set(named) & self._countries else named
 
     def _postprocess_nodes(self, nodes: list[NodeWithScore], query_bundle: QueryBundle | None = None) -> list[NodeWithScore]:
         query = Query.of(query_bundle or "")
@@ -138,6 +152,7 @@ class Answerability(BaseNodePostprocessor):
         else:  # the share of its words that have a near equivalent among the documents' words
             x["known_terms"] = self.translator.translate(question).known_share if self.translator else 1.0
         x["after_dates"] = 1.0 if last_year(question) > self.last_year else 0.0
+        x["unknown_country"] = 1.0 if self.unknown_countries(question) else 0.0
         if not ranked:
             return x
         best = ranked[0]

@@ -68,7 +68,7 @@ class CitedSynthesizer(BaseSynthesizer):
         focus = cleaned if terms(cleaned) and follow_up else q.query_str
         if q.translation is not None:  # French or Spanish: the sentences are chosen by the words BM25 searched
             focus = q.term_text
-        if q.unknown_countries or not verdict.answerable or (q.injected and not terms(cleaned)):
+        if not verdict.answerable or (q.injected and not terms(cleaned)):
             answer = self.decline(q, ranked, probability, verdict.near_miss)
         else:
             t = time.perf_counter()

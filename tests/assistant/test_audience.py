@@ -81,7 +81,7 @@ def test_derived_data_is_per_audience(restricted_assistant: Assistant) -> None:
     assert staff.retriever.speller.fix("the Quillfeathr desk") == "the quillfeather desk"
     assert public.retriever.speller.fix("the Quillfeathr desk") == "the Quillfeathr desk"
     # the countries a question may name: the public documents say nothing of Uruguay
-    assert "Uruguay" in staff.countries and "Uruguay" not in public.countries
+    assert "Uruguay" in staff.answerability.countries and "Uruguay" not in public.answerability.countries
     uruguay = restricted_assistant.answer("What will the Government of Uruguay co-host?", audience=Audience.PUBLIC)
     assert uruguay.abstained and not leaks(uruguay.answer)
     # term statistics: BM25 and the term weights count the visible passages only
