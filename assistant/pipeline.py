@@ -48,7 +48,7 @@ from ingest.storage.sentences import recipe as sentence_recipe
 from ingest.storage.store import ChunkStore
 from ingest.storage.terms import TermVectors
 from ingest.storage.terms import recipe as terms_recipe
-from ingest.transforms import geo, multilingual
+from ingest.transforms import multilingual
 from ingest.transforms.embed import BatchingEmbedder, Embedder, SentenceTransformerEmbedder
 from ingest.transforms.practices import fingerprint as practice_fingerprint
 
