@@ -199,9 +199,14 @@ def test_a_country_is_answered_from_the_column_the_question_is_about(assistant: 
 
 
 def test_a_country_the_documents_never_mention_is_declined_by_name(assistant: Assistant) -> None:
+    """Naming such a country is a feature of the answerability model (no rule declines it); a decline names it."""
     answer = assistant.answer("What is the unemployment rate in Spain this year?")
     assert answer.abstained and answer.answer.startswith("The coalition documents don't say anything about Spain.")
-    assert not assistant.answer("What is Kenya doing on social protection?").abstained  # Kenya is in Table 2
+    assert assistant.answerability.unknown_countries("What is the unemployment rate in Spain this year?") == ["Spain"]
+    assert assistant.answerability.unknown_countries("What is Kenya doing on social protection?") == []  # in Table 2
+    features = assistant.answerability.features
+    assert features("the minimum wage in Spain?", [])["unknown_country"] == 1.0
+    assert features("the minimum wage in Kenya?", [])["unknown_country"] == 0.0
 
 
 def test_a_list_item_brings_its_passage_into_the_candidates(assistant: Assistant) -> None:
