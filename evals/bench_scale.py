@@ -119,9 +119,10 @@ def du_mb(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20
 
 
-def rss_mb() -> float:
+def rss_mb(field: str = "VmRSS") -> float:
+    """This process's resident memory (``RssAnon``: its own; ``RssFile``: mapped files, shared and reclaimable)."""
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -144,7 +145,8 @@ def probe(index_dir: Path) -> dict[str, object]:
     questions = [q.question for q in load_gold()]
     for q in questions[:5]:
         assistant.answer(q)
-    result: dict[str, object] = {"startup_s": startup, "rss_mb": rss_mb(), "startup_parts": _top(profile)}
+    result: dict[str, object] = {"startup_s": startup, "rss_mb": rss_mb(), "startup_parts": _top(profile),
+                                 "rss_parts": {"anonymous": rss_mb("RssAnon"), "file-backed": rss_mb("RssFile")}}
     stages: dict[str, list[float]] = {}
     one: list[float] = []
     profile = cProfile.Profile()
@@ -170,6 +172,7 @@ def probe(index_dir: Path) -> dict[str, object]:
         eight = list(pool.map(timed, questions * 2))
         result["c8"] = percentiles(eight) | {"rps": len(eight) / (time.perf_counter() - t)}
     result["rss_after_mb"] = rss_mb()
+    result["rss_after_parts"] = {"anonymous": rss_mb("RssAnon"), "file-backed": rss_mb("RssFile")}
     retriever = assistant.retriever.passages  # the vectors every view scores
     qvecs = retriever.embedder.embed(questions[:40])
     exact_ms, hnsw_ms, recall = [], [], []
@@ -186,6 +189,10 @@ def probe(index_dir: Path) -> dict[str, object]:
     result["hnsw_ms"] = float(np.median(hnsw_ms))
     result["hnsw_recall20"] = float(np.mean(recall))
     return result
+
+
+def _parts(parts: dict[str, float]) -> str:
+    return f"{parts['anonymous']:.0f} / {parts['file-backed']:.0f} MB"
 
 
 def _top(profile: cProfile.Profile, n: int = 6) -> dict[str, float]:
@@ -250,7 +257,8 @@ def main() -> None:
         sizes = {part.name: du_mb(part) if part.is_dir() else part.stat().st_size / 2**20
                  for part in settings.index_root.iterdir()}
         print(f"  index on disk {du_mb(settings.index_dir):.0f} MB (" + ", ".join(f"{k} {v:.0f}" for k, v in sizes.items()) + ")")
-        print(f"  start-up {p['startup_s']:.1f} s; RSS {p['rss_mb']:.0f} MB loaded, {p['rss_after_mb']:.0f} MB after answering")
+        print(f"  start-up {p['startup_s']:.1f} s; RSS {p['rss_mb']:.0f} MB loaded, {p['rss_after_mb']:.0f} MB after answering "
+              f"(anonymous / file-backed: {_parts(p['rss_parts'])} loaded, {_parts(p['rss_after_parts'])} after)")
         print(f"  answer c=1 p50 {p['c1']['p50']:.1f} ms p95 {p['c1']['p95']:.1f} ms; c=8 p50 {p['c8']['p50']:.1f} ms "
               f"p95 {p['c8']['p95']:.1f} ms ({p['c8']['rps']:.0f} answers/s)")
         print("  stages p50: " + ", ".join(f"{k} {v:.1f}" for k, v in p["stages_p50"].items()) + " ms")

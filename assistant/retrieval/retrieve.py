@@ -29,6 +29,7 @@ from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 from assistant.candidates import Candidate, Query, text_node
 from assistant.errors import BadQuestion
 from assistant.fitted import PairScorer, QueryAdapter, QuestionScorer
+from assistant.retrieval import views
 from assistant.retrieval.spelling import Speller
 from assistant.retrieval.translate import Translator
 from assistant.retrieval.views import (
@@ -233,7 +234,10 @@ class FusionRetriever(QueryFusionRetriever):
         pending = {v.name: self._pool.submit(v.scores, query) for v in self.views if v.concurrent and not v.lexical}
         self.passages.translate(query)
         pending.update({v.name: self._pool.submit(v.scores, query) for v in self.views if v.concurrent and v.lexical})
-        raw = {v.name: v.scores(query) for v in self.views if not v.concurrent}
+        # over a large corpus the sentence views score only the others' candidates: their scan of every sentence
+        # (474k at 100k passages) was a third of an answer, and its pages most of a server's memory
+        late = [v for v in self.views if v.late] if len(self.passages.chunks) > views.EXACT_BELOW else []
+        raw = {v.name: v.scores(query) for v in self.views if not v.concurrent and v not in late}
         raw.update({name: future.result() for name, future in pending.items()})
         normalised = {name: self._by_name[name].normalised(s, query.mask, query.spread.get(name)) for name, s in raw.items()
                       if s is not None}
@@ -243,6 +247,10 @@ class FusionRetriever(QueryFusionRetriever):
         if not chosen:
             return []
         rows = np.array(sorted(chosen))
+        for view in late:
+            query.spread[view.name] = view.spread_of(query)
+            raw[view.name] = scores = view.scores_of(query, rows)  # last: the composer reads its sentence scores
+            normalised[view.name] = view.normalised(scores, query.mask, query.spread[view.name])
         qvec = self.passages.embed(query)
         dense = self.passages.vectors[rows] @ qvec
         sentence_view = self.view("sentence")

@@ -8,7 +8,8 @@ LlamaIndex retriever does, scored in standard deviations above the corpus mean f
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 from llama_index.core.retrievers import BaseRetriever
@@ -25,7 +26,8 @@ if TYPE_CHECKING:
     from assistant.retrieval.retrieve import Passages
 
 EXACT_BELOW = 50_000
-SAMPLE = 4096  # passages the HNSW path estimates the cosine's mean and spread on
+SAMPLE = 4096  # passages the HNSW path and the sentence views estimate a score's mean and spread on
+BLOCKS = 64  # in that many runs of consecutive passages
 
 
 class View(BaseRetriever):
@@ -35,6 +37,7 @@ class View(BaseRetriever):
     matches_only: ClassVar[bool] = False  # a lexical view: a passage scoring 0 shares nothing with the question
     concurrent: ClassVar[bool] = False  # runs in the fusion's thread pool, beside the MiniLM encode
     lexical: ClassVar[bool] = False  # reads ``Query.lexical`` (a French or Spanish question's translated words)
+    late: ClassVar[bool] = False  # above ``EXACT_BELOW`` passages, scores only the other views' candidates (``scores_of``)
     adapter_name: ClassVar[str | None] = None  # a dense view's fitted query adapter (``fitted/{name}``), if it takes one
     adapter: QueryAdapter | None = None  # None: the raw query vector
 
@@ -45,6 +48,26 @@ class View(BaseRetriever):
     def scores(self, query: Query) -> np.ndarray | None:
         """Every passage's raw score, in ``passages.chunks`` order (NaN: not seen); None: no score at all."""
         raise NotImplementedError
+
+    def scores_of(self, query: Query, rows: np.ndarray) -> np.ndarray:
+        """The raw scores of the passages ``rows`` only (NaN elsewhere): what a ``late`` view computes over a
+        large corpus, for the other views' candidates."""
+        raise NotImplementedError
+
+    def held(self, query: Query) -> np.ndarray:
+        """A ``late`` view's raw scores of the passages ``sample`` draws with no mask, from what it holds in memory."""
+        raise NotImplementedError
+
+    def spread_of(self, query: Query) -> tuple[float, float]:
+        """A ``late`` view's mean and standard deviation over the sample of passages (``sample``): what its z-scores
+        stand against, as the whole corpus's would. Unfiltered, the sample is held in memory; filtered, it is read."""
+        if query.mask is None:
+            values = self.held(query)
+        else:
+            rows = sample(len(self.passages.chunks), query.mask)
+            values = self.scores_of(query, rows)[rows]
+        seen = values[np.isfinite(values)]
+        return (float(seen.mean()), float(seen.std())) if len(seen) else (0.0, 1.0)
 
     def query_vector(self, text: str) -> np.ndarray:
         """The raw query vector a fitted adapter maps (views with an ``adapter_name``)."""
@@ -104,11 +127,9 @@ class DenseView(View):
 
     def spread(self, qvec: np.ndarray, mask: np.ndarray | None) -> tuple[float, float]:
         """The mean and standard deviation of the cosine over (a sample of) the passages it may draw on."""
-        rows = np.arange(len(self.passages.chunks)) if mask is None else np.flatnonzero(mask)
+        rows = sample(len(self.passages.chunks), mask)
         if not len(rows):
             return 0.0, 1.0
-        if len(rows) > SAMPLE:  # evenly spaced: every document has its share (passages are in document order)
-            rows = rows[np.linspace(0, len(rows) - 1, SAMPLE).astype(np.int64)]
         sims = self.passages.vectors[rows] @ qvec
         return float(sims.mean()), float(sims.std())  # zscores takes a zero spread as 1
 
@@ -119,19 +140,45 @@ class SentenceView(View):
     long passage can match a question that the passage as a whole does not ('Can enterprises join?' → ¶19 (e))."""
 
     name = "sentence"
+    late = True
 
     def __init__(self, passages: Passages, sentences: SentenceVectors) -> None:
         super().__init__(passages)
         self.sentences = sentences
         self.owner = np.array([passages.position.get(o, -1) for o in sentences.owners], dtype=np.int64)
+        self._held: Held | None = None
+        self.first = np.zeros(len(passages.chunks), dtype=np.int64)  # each passage's sentence rows: first, count
+        self.count = np.zeros(len(passages.chunks), dtype=np.int64)
+        for cid, rows in sentences.rows.items():
+            if (i := passages.position.get(cid)) is not None:
+                self.first[i], self.count[i] = rows.start, rows.stop - rows.start
 
     def scores(self, query: Query) -> np.ndarray | None:
         query.sentence_sims = sims = self.sentences.vectors @ self.passages.embed(query)
+        return self._best(sims, np.flatnonzero(self.owner >= 0))
+
+    def scores_of(self, query: Query, rows: np.ndarray) -> np.ndarray:
+        at = np.sort(ranges(self.first[rows], self.count[rows]))
+        sims = np.full(len(self.owner), np.nan, dtype=np.float32)
+        sims[at] = self.sentences.read(at) @ self.passages.embed(query)  # read from the file, not mapped
+        query.sentence_sims = sims  # the composer reads the candidates' sentences from it
+        best = self._best(sims, at)
+        return np.full(len(self.passages.chunks), np.nan, dtype=np.float32) if best is None else best
+
+    def held(self, query: Query) -> np.ndarray:
+        if self._held is None or len(self._held.rows) != min(SAMPLE, len(self.passages.chunks)):
+            # read once: the sample's sentences (20k at 100k passages, 30 MB)
+            rows = sample(len(self.passages.chunks), None)
+            at = np.sort(ranges(self.first[rows], self.count[rows]))
+            self._held = Held(rows, np.searchsorted(rows, self.owner[at]), self.sentences.read(at))
+        return self._held.best(self._held.data @ self.passages.embed(query), np.nan)
+
+    def _best(self, sims: np.ndarray, at: np.ndarray) -> np.ndarray | None:
+        """Each passage's best sentence cosine among the sentence rows ``at`` (NaN: none scored)."""
         if not len(self.owner):
             return None
         best = np.full(len(self.passages.chunks), -np.inf, dtype=np.float32)
-        known = self.owner >= 0
-        np.maximum.at(best, self.owner[known], sims[known])
+        np.maximum.at(best, self.owner[at], sims[at])
         return np.where(np.isfinite(best), best, np.nan)
 
 
@@ -220,14 +267,19 @@ class NgramView(View):
     def scores(self, query: Query) -> np.ndarray | None:
         if self.grams is None:
             return None
-        if query.ngrams is None or query.ngrams[0] is not self.grams:  # one transform for views sharing it
-            query.ngrams = (self.grams, self.grams.query(query.query_str))
-        sims = self.grams.score(self.grams.sentences if self.by_sentence else self.grams.passages, query.ngrams[1])
+        sims = self.grams.score(self.grams.sentences if self.by_sentence else self.grams.passages, self._row(query))
         if not self.by_sentence:
             return sims
         best = np.zeros(len(self.passages.chunks), dtype=np.float32)
         np.maximum.at(best, self.grams.owner, sims)
         return best
+
+    def _row(self, query: Query) -> object:
+        """The question's n-gram row (one transform for the views sharing the vectorizer)."""
+        assert self.grams is not None
+        if query.ngrams is None or query.ngrams[0] is not self.grams:
+            query.ngrams = (self.grams, self.grams.query(query.query_str))
+        return query.ngrams[1]
 
 
 class NgramSentenceView(NgramView):
@@ -235,6 +287,31 @@ class NgramSentenceView(NgramView):
 
     name = "ngram_sentence"
     by_sentence = True
+    late = True
+    _held: Held | None = None
+
+    def scores_of(self, query: Query, rows: np.ndarray) -> np.ndarray:
+        best = np.full(len(self.passages.chunks), np.nan, dtype=np.float32)
+        if self.grams is None:
+            return best
+        grams = self.grams
+        starts = np.searchsorted(grams.owner, rows)  # the sentence rows are in passage order
+        at = ranges(starts, np.searchsorted(grams.owner, rows, side="right") - starts)
+        best[rows] = 0.0
+        # the n-gram rows of those sentences only, read from the row-wise copy (the columns hold every sentence)
+        np.maximum.at(best, np.asarray(grams.owner[at]), grams.score_rows(at, self._row(query)))
+        return best
+
+    def held(self, query: Query) -> np.ndarray:
+        if self.grams is None:
+            return np.zeros(0, dtype=np.float32)
+        if self._held is None or len(self._held.rows) != min(SAMPLE, len(self.passages.chunks)):
+            # read once: the sample's sentences' n-grams, by column (16 MB at 100k passages)
+            rows = sample(len(self.passages.chunks), None)
+            starts = np.searchsorted(self.grams.owner, rows)
+            at = ranges(starts, np.searchsorted(self.grams.owner, rows, side="right") - starts)
+            self._held = Held(rows, np.searchsorted(rows, np.asarray(self.grams.owner[at])), self.grams.rows(at).tocsc())
+        return self._held.best(NgramIndex.score(self._held.data, self._row(query)), 0.0)
 
 
 def zscores(scores: np.ndarray, mask: np.ndarray | None, spread: tuple[float, float] | None = None) -> np.ndarray:
@@ -248,6 +325,44 @@ def zscores(scores: np.ndarray, mask: np.ndarray | None, spread: tuple[float, fl
         return np.full(len(values), np.nan)
     mean, std = spread if spread is not None else (float(seen.mean()), float(seen.std()))
     return (values - mean) / (std or 1.0)
+
+
+@dataclass
+class Held:
+    """A late view's sample in memory: the sample's passages, each held sentence row's place among them, and the
+    rows' vectors (a dense matrix, or n-grams by column)."""
+
+    rows: np.ndarray
+    place: np.ndarray
+    data: Any
+
+    def best(self, sims: np.ndarray, empty: float) -> np.ndarray:
+        """Each sample passage's best sentence score (``empty`` where it has no sentence row)."""
+        best = np.full(len(self.rows), -np.inf, dtype=np.float32)
+        np.maximum.at(best, self.place, sims)
+        return np.where(np.isfinite(best), best, empty)
+
+
+def sample(n: int, mask: np.ndarray | None) -> np.ndarray:
+    """Up to ``SAMPLE`` of the ``n`` passages (those ``mask`` allows), the same for every question: ``BLOCKS`` runs
+    of consecutive passages, evenly spaced, so every part of the corpus has its share (passages are in document
+    order) and the sentence views read them from disk in ``BLOCKS`` reads, not one per passage."""
+    rows = np.arange(n) if mask is None else np.flatnonzero(mask)
+    if len(rows) <= SAMPLE:
+        return rows
+    per = max(1, SAMPLE // BLOCKS)
+    starts = np.linspace(0, len(rows) - per, SAMPLE // per).astype(np.int64)
+    return rows[(starts[:, None] + np.arange(per)).ravel()]
+
+
+def ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The concatenated ranges ``starts[i] … starts[i] + counts[i] - 1``."""
+    counts = np.asarray(counts, dtype=np.int64)
+    total = int(counts.sum())
+    if not total:
+        return np.zeros(0, dtype=np.int64)
+    offsets = np.repeat(np.asarray(starts, dtype=np.int64) - np.cumsum(counts) + counts, counts)
+    return offsets + np.arange(total, dtype=np.int64)
 
 
 def top(z: np.ndarray, k: int) -> np.ndarray:

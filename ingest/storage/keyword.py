@@ -36,8 +36,9 @@ def keyword_text(chunk: StoredChunk) -> str:
     return f"{passage_context(chunk)}\n{chunk.text}"
 
 
-VERSION = 4  # 2: one-character tokens kept ('Step 4', '(a)'); 3: the n-gram views' TF-IDF stored beside
-# (ingest/storage/ngrams.py); 4: every passage's terms, words and countries stored beside (ingest/storage/lexicon.py)
+VERSION = 5  # 2: one-character tokens kept ('Step 4', '(a)'); 3: the n-gram views' TF-IDF stored beside
+# (ingest/storage/ngrams.py); 4: every passage's terms, words and countries stored beside (ingest/storage/lexicon.py);
+# 5: the sentences' n-grams also stored by row
 _TOKENS = r"(?u)\b\w+\b"  # bm25s's default drops one-character tokens, so 'step 4' lost its number
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ingest.errors import IndexNotReady
+from ingest.storage.rows import RowFile
 from ingest.storage.store import StoredChunk, index_fingerprint
 
 VERSION = "3"  # 2: headings left out; 3: list items also embedded with heading and lead-in
@@ -48,11 +49,14 @@ class SentenceVectors:
         cosines = vectors.scores(chunk_id, question_vector)   # {(start, end): cosine}, empty if one sentence
     """
 
-    def __init__(self, owners: list[str], spans: np.ndarray, vectors: np.ndarray, fp: str, recipe: str) -> None:
+    def __init__(self, owners: list[str], spans: np.ndarray, vectors: np.ndarray, fp: str, recipe: str,
+                 file: RowFile | None = None) -> None:
+        """``file``: where ``read`` reads rows from (None: from ``vectors``)."""
         self.fingerprint = fp
         self.recipe = recipe
         self.spans = spans
         self.vectors = vectors
+        self.file = file
         self.owners = owners
         self.rows: dict[str, slice] = {}
         start = 0
@@ -63,12 +67,20 @@ class SentenceVectors:
 
     @classmethod
     def load(cls, path: Path) -> SentenceVectors:
+        """The vectors mapped read-only, not read in (474k sentences at 100k passages: ~700 MB): a full scan
+        reads them where it needs them all, and ``read`` takes a few rows from the file without mapping them."""
         try:
             with np.load(path, allow_pickle=False) as data:
                 meta = json.loads(str(data["meta"]))
-                return cls(meta["owners"], data["spans"], data["vectors"], meta["fingerprint"], meta["recipe"])
+                file = RowFile.npz(path, "vectors")
+                vectors = data["vectors"] if file is None else file.mapped()
+                return cls(meta["owners"], data["spans"], vectors, meta["fingerprint"], meta["recipe"], file)
         except (OSError, ValueError, KeyError) as exc:
             raise IndexNotReady(f"no sentence vectors at {path}; run `coalition ingest`") from exc
+
+    def read(self, at: np.ndarray) -> np.ndarray:
+        """The vectors of the sentence rows ``at`` (ascending)."""
+        return self.vectors[at] if self.file is None else self.file.read(at)
 
     def scores(self, chunk_id: str, query: np.ndarray) -> dict[tuple[int, int], float]:
         """Cosine of each of the chunk's sentences (by span) with the query; empty for one-sentence chunks."""

@@ -187,6 +187,40 @@ def test_exact_scan_and_chroma_query_agree(assistant: Assistant, monkeypatch: py
     assert filtered and all(c.chunk.metadata["doc_type"] == "web_page" for c in filtered)
 
 
+def test_over_the_scan_size_the_sentence_views_score_only_the_candidates(assistant: Assistant,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above ``EXACT_BELOW`` passages the two sentence views score the sentences of the passages the other views
+    chose (and of a fixed sample, for the spread), not every sentence: at 100k passages a scan of 474k
+    sentence vectors and n-gram rows was a third of an answer. The candidates' scores are the scan's."""
+    import numpy as np
+
+    from assistant.retrieval import views
+
+    question = "How often does the Coordinating Group meet?"
+    retriever = assistant.retriever
+    scanned = {c.chunk.id: c for c in candidates(retriever.retrieve(retriever.question(question, 10)))}
+    monkeypatch.setattr(views, "EXACT_BELOW", 0)
+    query = retriever.question(question, 10)
+    late = candidates(retriever.retrieve(query))
+    both = [c for c in late if c.chunk.id in scanned]
+    assert len(both) >= 5 and any(c.sentences for c in both)
+    for cand in both:  # the sample holds every passage here (under SAMPLE): the same spread, the same z
+        old = scanned[cand.chunk.id]
+        assert cand.sentences == pytest.approx(old.sentences, abs=1e-5)
+        for name in ("sentence", "ngram_sentence"):
+            assert cand.z.get(name, 0.0) == pytest.approx(old.z.get(name, 0.0), abs=1e-4), name
+    monkeypatch.setattr(views, "SAMPLE", 20)
+    query = retriever.question(question, 10)
+    late = candidates(retriever.retrieve(query))
+    assert query.sentence_sims is not None
+    scored = int(np.isfinite(query.sentence_sims).sum())
+    assert 0 < scored < len(query.sentence_sims) // 2  # the candidates' and the sample's sentences, not all
+    sentence_view = retriever.view("sentence")
+    for cand in late:
+        rows = sentence_view.sentences.rows.get(cand.chunk.id)  # type: ignore[union-attr]
+        assert rows is None or np.isfinite(query.sentence_sims[rows]).all()
+
+
 def test_how_funding_questions_are_answered_not_listed(assistant: Assistant) -> None:
     answer = assistant.answer("How will the coalition be funded?")
     assert not answer.answer.startswith("Good practices")
