@@ -295,6 +295,8 @@ def test_a_server_pins_the_e5_engines_and_blas_threads_in_every_thread(assistant
         threads_module.configure(web_settings)  # COALITION_TORCH_THREADS: 1
         assert engine_threads() == 1
         assert {d["num_threads"] for d in threadpool_info() if d["user_api"] == "blas"} == {1}
+        assert threads_module.limit_arenas(16) is (Path("/lib/x86_64-linux-gnu/libc.so.6").exists()
+                                                   or Path("/lib64/libc.so.6").exists())  # glibc takes the cap
     finally:
         multilingual.set_threads(None)
         threadpool_limits(max(blas, default=None), user_api="blas")
