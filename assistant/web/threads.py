@@ -52,7 +52,7 @@ def limit_arenas(n: int) -> bool:
     """At most ``n`` glibc malloc arenas from now on (``M_ARENA_MAX``; its default is eight a core): each thread
     that allocates beside another gets an arena of its own, which keeps what it once held. At 100k passages,
     after the same answers at concurrency 8: anonymous memory 1,661–1,889 MB in three probes with the default,
-    1,561–1,596 MB in two with 2 (``evals/bench_scale.py``). False where there is no glibc."""
+    1,537–1,596 MB in three with 2 (``evals/bench_scale.py``). False where there is no glibc."""
     import ctypes
 
     try:
