@@ -146,6 +146,7 @@ class SentenceView(View):
         super().__init__(passages)
         self.sentences = sentences
         self.owner = np.array([passages.position.get(o, -1) for o in sentences.owners], dtype=np.int64)
+        self.known = np.flatnonzero(self.owner >= 0)  # the sentence rows of passages this view scores
         self._held: Held | None = None
         self.first = np.zeros(len(passages.chunks), dtype=np.int64)  # each passage's sentence rows: first, count
         self.count = np.zeros(len(passages.chunks), dtype=np.int64)
@@ -155,10 +156,14 @@ class SentenceView(View):
 
     def scores(self, query: Query) -> np.ndarray | None:
         query.sentence_sims = sims = self.sentences.vectors @ self.passages.embed(query)
-        return self._best(sims, np.flatnonzero(self.owner >= 0))
+        return self._best(sims, self.known)
+
+    def sentence_rows(self, rows: np.ndarray) -> np.ndarray:
+        """The sentence rows of the passages ``rows``, ascending."""
+        return np.sort(ranges(self.first[rows], self.count[rows]))
 
     def scores_of(self, query: Query, rows: np.ndarray) -> np.ndarray:
-        at = np.sort(ranges(self.first[rows], self.count[rows]))
+        at = self.sentence_rows(rows)
         sims = np.full(len(self.owner), np.nan, dtype=np.float32)
         sims[at] = self.sentences.read(at) @ self.passages.embed(query)  # read from the file, not mapped
         query.sentence_sims = sims  # the composer reads the candidates' sentences from it
@@ -169,7 +174,7 @@ class SentenceView(View):
         if self._held is None or len(self._held.rows) != min(SAMPLE, len(self.passages.chunks)):
             # read once: the sample's sentences (20k at 100k passages, 30 MB)
             rows = sample(len(self.passages.chunks), None)
-            at = np.sort(ranges(self.first[rows], self.count[rows]))
+            at = self.sentence_rows(rows)
             self._held = Held(rows, np.searchsorted(rows, self.owner[at]), self.sentences.read(at))
         return self._held.best(self._held.data @ self.passages.embed(query), np.nan)
 
@@ -295,12 +300,17 @@ class NgramSentenceView(NgramView):
         if self.grams is None:
             return best
         grams = self.grams
-        starts = np.searchsorted(grams.owner, rows)  # the sentence rows are in passage order
-        at = ranges(starts, np.searchsorted(grams.owner, rows, side="right") - starts)
+        at = self.sentence_rows(rows)
         best[rows] = 0.0
         # the n-gram rows of those sentences only, read from the row-wise copy (the columns hold every sentence)
         np.maximum.at(best, np.asarray(grams.owner[at]), grams.score_rows(at, self._row(query)))
         return best
+
+    def sentence_rows(self, rows: np.ndarray) -> np.ndarray:
+        """The n-gram sentence rows of the passages ``rows`` (ascending ``rows``: the rows are in passage order)."""
+        assert self.grams is not None
+        starts = np.searchsorted(self.grams.owner, rows)
+        return ranges(starts, np.searchsorted(self.grams.owner, rows, side="right") - starts)
 
     def held(self, query: Query) -> np.ndarray:
         if self.grams is None:
@@ -308,8 +318,7 @@ class NgramSentenceView(NgramView):
         if self._held is None or len(self._held.rows) != min(SAMPLE, len(self.passages.chunks)):
             # read once: the sample's sentences' n-grams, by column (16 MB at 100k passages)
             rows = sample(len(self.passages.chunks), None)
-            starts = np.searchsorted(self.grams.owner, rows)
-            at = ranges(starts, np.searchsorted(self.grams.owner, rows, side="right") - starts)
+            at = self.sentence_rows(rows)
             self._held = Held(rows, np.searchsorted(rows, np.asarray(self.grams.owner[at])), self.grams.rows(at).tocsc())
         return self._held.best(NgramIndex.score(self._held.data, self._row(query)), 0.0)
 

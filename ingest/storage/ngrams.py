@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from ingest.storage.rows import RowFile
+from ingest.storage.rows import RowFile, runs
 from ingest.storage.sentences import sentences as split_sentences
 from ingest.storage.store import StoredChunk
 
@@ -142,8 +142,7 @@ class StoredSparse:
                        else (sparse.csc_matrix, (self.shape[0], len(keys))))
         if not len(keys):
             return kind(shape, dtype=np.float32)
-        breaks = np.flatnonzero(np.diff(keys) != 1) + 1
-        starts, ends = keys[np.r_[0, breaks]], keys[np.r_[breaks - 1, len(keys) - 1]] + 1
+        starts, ends = runs(keys)
         lo, hi = self.indptr[starts], self.indptr[ends]
         indptr = np.concatenate([[0], np.cumsum(self.indptr[keys + 1] - self.indptr[keys])])
         return kind((self.data.segments(lo, hi), self.indices.segments(lo, hi), indptr), shape=shape)

@@ -70,8 +70,7 @@ class RowFile:
         at = np.asarray(at, dtype=np.int64)
         if not len(at):
             return np.empty((0, *self.shape[1:]), dtype=self.dtype)
-        breaks = np.flatnonzero(np.diff(at) != 1) + 1
-        return self.segments(at[np.r_[0, breaks]], at[np.r_[breaks - 1, len(at) - 1]] + 1)
+        return self.segments(*runs(at))
 
     def segments(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
         """Rows ``starts[i]`` up to ``ends[i]`` (exclusive) for each i, concatenated."""
@@ -86,6 +85,12 @@ class RowFile:
                     raise OSError(f"{self.path}: short read (rows {start}–{start + count})")
                 pos += size
         return out
+
+
+def runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(starts, ends) of the runs of consecutive values in ``keys`` (non-empty), in order; ends exclusive."""
+    breaks = np.flatnonzero(np.diff(keys) != 1) + 1
+    return keys[np.r_[0, breaks]], keys[np.r_[breaks - 1, len(keys) - 1]] + 1
 
 
 def _header(f) -> tuple[int, np.dtype, tuple[int, ...]]:  # type: ignore[no-untyped-def,type-arg]
