@@ -11,6 +11,7 @@ except the items that hold more of the question's terms than the others.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -48,11 +49,12 @@ class ExtractiveComposer:
 
     def __init__(self, weights: TermWeights, max_words: int = 140, max_passages: int = 3,
                  sentence_weight: float = 1.0, parts: Mapping[str, list[StoredChunk]] | None = None,
-                 close: float = 1.0) -> None:
+                 margin: float = 0.0) -> None:
         """``parts``: chunk id → all the parts of the passage it was split from, in order (see ``split_parts``).
-        ``close``: a runner-up scoring at least this share of the best passage's score is quoted and cited
-        too, the budget shared (the ranker's probabilities; the share is fitted on dev by ``evals/fit.py``)."""
-        self.close = close
+        ``margin``: a runner-up whose log-odds (the ranker's probability that it holds the answer) are within
+        this much of the best passage's is quoted and cited too, the budget shared; fitted on dev by
+        ``evals/fit.py`` (0: only a tie)."""
+        self.margin = margin
         self.weights = weights
         self.parts = parts or {}
         self.sentence_weight = sentence_weight
@@ -64,7 +66,8 @@ class ExtractiveComposer:
             return []
         qterms = question_terms(question)
         best = candidates[0]
-        runner_up = candidates[1] if len(candidates) > 1 and candidates[1].score >= self.close * best.score > 0 else None
+        runner_up = candidates[1] if len(candidates) > 1 and log_odds(best.score) - log_odds(candidates[1].score) <= self.margin \
+            else None
         first = self._snippet(best, qterms, self.max_words if runner_up is None else self.max_words // 2)
         chosen = self._whole_list(first, candidates, qterms) or [first]
         if runner_up is not None and runner_up.chunk.id not in {s.candidate.chunk.id for s in chosen}:
@@ -174,6 +177,13 @@ class ExtractiveComposer:
             cand = ranked.get(part.id) or Candidate(part, score=snip.candidate.score)
             out.append(Snippet(cand, 0 if not out else a, end, cut=end < b))
         return out or None
+
+
+def log_odds(p: float) -> float:
+    """The ranker's probability as log-odds (where the runner-up margin is measured: near 1 the probabilities
+    of an uncertain pair differ in the third decimal, their log-odds by units)."""
+    p = min(max(p, 1e-12), 1 - 1e-12)
+    return math.log(p) - math.log1p(-p)
 
 
 def split_parts(chunks: list[StoredChunk]) -> dict[str, list[StoredChunk]]:

@@ -92,3 +92,22 @@ def test_a_cut_list_keeps_whole_the_item_the_question_names() -> None:
     quotes = [s.quote for s in snippets]
     assert quotes[1] == "(b) child labour must end, with partnerships and cooperation - Ms. Maria Westman-Clement, EU (Sweden);"
     assert quotes[0] == f"{LEAD}\n(a) progress is needed across the pillars" and snippets[0].cut
+
+
+def test_the_runner_up_is_cited_when_its_log_odds_are_within_the_margin() -> None:
+    first = StoredChunk("a", "The Forum meets once a year in Geneva.", {"doc_id": "d", "locator": "¶3", "kind": "paragraph"})
+    second = StoredChunk("b", "The Coordinating Group meets every quarter.",
+                         {"doc_id": "d", "locator": "¶4", "kind": "paragraph"})
+    weights = TermWeights.of([first, second])
+
+    def cited(margin: float, p_second: float) -> list[str]:
+        ranked = [Candidate(first, score=0.999, dense=0.5), Candidate(second, score=p_second, dense=0.5)]
+        composer = ExtractiveComposer(weights, margin=margin)
+        return [s.candidate.chunk.id for s in composer.select("How often does it meet?", ranked)]
+
+    # 0.999 and 0.99 differ by 0.9 % as probabilities, by 2.3 in log-odds: a share of the best score would
+    # call them equal; the margin does not
+    assert cited(2.0, 0.99) == ["a"]
+    assert cited(2.5, 0.99) == ["a", "b"]
+    assert cited(2.0, 0.995) == ["a", "b"]
+    assert cited(0.0, 0.995) == ["a"]
