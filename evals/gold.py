@@ -1,4 +1,4 @@
-"""Question sets: the blind sets ``evals/blind/``, ``evals/blind2/`` … ``evals/blind22/questions.jsonl`` (each
+"""Question sets: the blind sets ``evals/blind/``, ``evals/blind2/`` … ``evals/blind24/questions.jsonl`` (each
 written from the documents alone and split into dev and test) and the older, tuned-on ``evals/gold/*.jsonl``
 and ``evals/heldout/*.jsonl``, one question a line."""
 
@@ -16,7 +16,7 @@ EVALS_DIR = Path(__file__).resolve().parent
 GOLD_DIR = EVALS_DIR / "gold"
 HELDOUT_DIR = EVALS_DIR / "heldout"
 BLIND_SET = EVALS_DIR / "blind" / "questions.jsonl"
-BLIND_COUNT = 22  # evals/blind, evals/blind2 … evals/blind22; a new set's folder is registered by raising this
+BLIND_COUNT = 24  # evals/blind, evals/blind2 … evals/blind24; a new set's folder is registered by raising this
 BLIND_SETS = {"blind": BLIND_SET, **{f"blind{n}": EVALS_DIR / f"blind{n}" / "questions.jsonl"
                                      for n in range(2, BLIND_COUNT + 1)}}  # name → file
 Persona = Literal["partner", "staff", "meeting", "out_of_scope", "adversarial"]
