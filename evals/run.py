@@ -37,7 +37,7 @@ from evals.scorer import (
 
 THRESHOLDS = Path(__file__).resolve().parent / "thresholds.toml"
 # the gate reads their questions pooled: the first GATED_COUNT blind sets' test splits (a new set joins after its refit)
-GATED_COUNT = 22
+GATED_COUNT = 24
 GATED_SETS = tuple(f"{name}:test" for name in list(BLIND_SETS)[:GATED_COUNT])
 GATED_SET = f"test (blind + blind2 + … + blind{GATED_COUNT})"
 
