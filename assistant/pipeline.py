@@ -152,8 +152,9 @@ class Assistant:
         if practice_fingerprint(settings.practices_path) != index.fingerprint:
             raise IndexNotReady("the practice records are not those of this index; run `coalition ingest`")
         practices = PracticeFinder.load(settings, retriever.embedder)
-        margin = learned.model.extra.get("runner_up_margin", 0.0)
-        composer = ExtractiveComposer(weights, settings.max_answer_words, parts=split_parts(index.chunks), margin=margin)
+        extra = learned.model.extra  # the runners-up the composer cites beside the best passage (evals/fit.py)
+        composer = ExtractiveComposer(weights, settings.max_answer_words, parts=split_parts(index.chunks),
+                                      margin=extra.get("runner_up_margin", 0.0), runners=int(extra.get("runners_up", 1)))
         judge, judged = None, None
         if settings.llm_judge:  # Settings guarantees llm_url
             if not (FITTED_DIR / "answerable_llm.json").exists():

@@ -62,7 +62,7 @@ def restrict(assistant: Any, mask: np.ndarray) -> tuple[FusionRetriever, BaseNod
     if isinstance(reranker, LearnedReranker):
         reranker = LearnedReranker(weights, reranker.model)
     composer = ExtractiveComposer(weights, assistant.composer.max_words, parts=split_parts(chunks),
-                                  margin=assistant.composer.margin)
+                                  margin=assistant.composer.margin, runners=assistant.composer.runners)
     answerability = Answerability(assistant.answerability.model, weights, translator=translator,
                                   words=assistant.answerability.words)
     records = [r for r in assistant.practices.records

@@ -49,12 +49,13 @@ class ExtractiveComposer:
 
     def __init__(self, weights: TermWeights, max_words: int = 140, max_passages: int = 3,
                  sentence_weight: float = 1.0, parts: Mapping[str, list[StoredChunk]] | None = None,
-                 margin: float = 0.0) -> None:
+                 margin: float = 0.0, runners: int = 1) -> None:
         """``parts``: chunk id → all the parts of the passage it was split from, in order (see ``split_parts``).
-        ``margin``: a runner-up whose log-odds (the ranker's probability that it holds the answer) are within
-        this much of the best passage's is quoted and cited too, the budget shared; fitted on dev by
-        ``evals/fit.py`` (0: only a tie)."""
+        ``margin``, ``runners``: each of the next ``runners`` passages whose log-odds (the ranker's probability
+        that it holds the answer) are within ``margin`` of the best passage's is quoted and cited too, the
+        budget shared; both fitted on dev by ``evals/fit.py`` (margin 0: only a tie)."""
         self.margin = margin
+        self.runners = runners
         self.weights = weights
         self.parts = parts or {}
         self.sentence_weight = sentence_weight
@@ -66,14 +67,16 @@ class ExtractiveComposer:
             return []
         qterms = question_terms(question)
         best = candidates[0]
-        runner_up = candidates[1] if len(candidates) > 1 and log_odds(best.score) - log_odds(candidates[1].score) <= self.margin \
-            else None
-        first = self._snippet(best, qterms, self.max_words if runner_up is None else self.max_words // 2)
+        runners_up = [c for c in candidates[1 : 1 + self.runners]
+                      if log_odds(best.score) - log_odds(c.score) <= self.margin]
+        first = self._snippet(best, qterms, self.max_words // (1 + len(runners_up)))
         chosen = self._whole_list(first, candidates, qterms) or [first]
-        if runner_up is not None and runner_up.chunk.id not in {s.candidate.chunk.id for s in chosen}:
-            budget = self.max_words - sum(len(words(s.quote)) for s in chosen)
-            second = self._snippet(runner_up, qterms, max(budget, 30))
-            if len(words(second.quote)) <= max(budget, 30) + 10:
+        for left, runner_up in zip(range(len(runners_up), 0, -1), runners_up, strict=True):
+            if runner_up.chunk.id in {s.candidate.chunk.id for s in chosen}:
+                continue
+            budget = max((self.max_words - sum(len(words(s.quote)) for s in chosen)) // left, 30)
+            second = self._snippet(runner_up, qterms, budget)  # what is left, shared with the runners-up after it
+            if len(words(second.quote)) <= budget + 10:
                 chosen.append(second)
         covered = set().union(*(text_terms(s.quote) for s in chosen))
         budget = self.max_words - sum(len(words(s.quote)) for s in chosen)

@@ -111,3 +111,21 @@ def test_the_runner_up_is_cited_when_its_log_odds_are_within_the_margin() -> Non
     assert cited(2.5, 0.99) == ["a", "b"]
     assert cited(2.0, 0.995) == ["a", "b"]
     assert cited(0.0, 0.995) == ["a"]
+
+
+def test_each_of_the_next_runners_within_the_margin_is_cited_and_no_more() -> None:
+    texts = ["The Forum meets once a year in Geneva.", "The Coordinating Group meets every quarter.",
+             "The Secretariat meets every month.", "The Portal lists every partner."]
+    chunks = [StoredChunk(c, t, {"doc_id": "d", "locator": f"¶{i}", "kind": "paragraph"})
+              for i, (c, t) in enumerate(zip("abcd", texts, strict=True))]
+    weights = TermWeights.of(chunks)
+    ranked = [Candidate(chunk, score=p, dense=0.5) for chunk, p in zip(chunks, (0.999, 0.995, 0.99, 0.5), strict=True)]
+
+    def cited(runners: int, margin: float) -> list[str]:
+        composer = ExtractiveComposer(weights, margin=margin, runners=runners)
+        return [s.candidate.chunk.id for s in composer.select("How often does it meet?", ranked)]
+
+    assert cited(1, 2.5) == ["a", "b"]
+    assert cited(2, 2.5) == ["a", "b", "c"]
+    assert cited(3, 2.5) == ["a", "b", "c"]  # the fourth is far outside the margin
+    assert cited(2, 2.0) == ["a", "b"]  # the third's log-odds are 2.3 under the best's
