@@ -350,7 +350,7 @@ def runners_up(assistant: Assistant, dev: list[Sample]) -> tuple[int, float, dic
 
     composer, synthesizer = assistant.composer, assistant.synthesizer
     before = composer.runners, composer.margin
-    report: dict[str, dict[str, float]] = {}
+    scored: dict[tuple[int, float], dict[str, float]] = {}
     answerable = [s for s in dev if not s.question.should_abstain and s.ranked and s.q is not None]
     for runners in RUNNERS:
         for margin in MARGINS[1:] if runners > 1 else MARGINS:  # at 0 (ties only) the count does not matter
@@ -361,17 +361,16 @@ def runners_up(assistant: Assistant, dev: list[Sample]) -> tuple[int, float, dic
                 answer = synthesizer.synthesize(s.q, list(s.ranked)).metadata["answer"]  # type: ignore[index]
                 rows.append(score_one(s.question, answer, s.ranked, 5, 0.0))
             cited = [c for r in rows for c in r.cited_relevant]
-            report[f"{runners}:{margin:g}"] = {"evidence_cited": statistics.fmean(r.cited_hit for r in rows),
-                                               "key_facts": statistics.fmean(r.facts for r in rows),
-                                               "citation_precision": statistics.fmean(cited) if cited else 0.0,
-                                               "median_words": float(statistics.median(r.words for r in rows))}
+            scored[runners, margin] = {"evidence_cited": statistics.fmean(r.cited_hit for r in rows),
+                                       "key_facts": statistics.fmean(r.facts for r in rows),
+                                       "citation_precision": statistics.fmean(cited) if cited else 0.0,
+                                       "median_words": float(statistics.median(r.words for r in rows))}
     composer.runners, composer.margin = before
-    value = {key: (r["evidence_cited"] + r["key_facts"]) / 2 for key, r in report.items()}
+    value = {key: (r["evidence_cited"] + r["key_facts"]) / 2 for key, r in scored.items()}
     best = max(value.values())
-    chosen = max((key for key, v in value.items() if v >= best - MARGIN_TOLERANCE),
-                 key=lambda key: report[key]["citation_precision"])
-    count, at = chosen.split(":")
-    return int(count), float(at), report
+    count, at = max((key for key, v in value.items() if v >= best - MARGIN_TOLERANCE),
+                    key=lambda key: scored[key]["citation_precision"])
+    return count, at, {f"{n}:{m:g}": row for (n, m), row in scored.items()}
 
 
 def _baselines(dev: list[Sample]) -> dict[str, dict[str, float]]:

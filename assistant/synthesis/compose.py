@@ -75,9 +75,9 @@ class ExtractiveComposer:
             if runner_up.chunk.id in {s.candidate.chunk.id for s in chosen}:
                 continue
             budget = max((self.max_words - sum(len(words(s.quote)) for s in chosen)) // left, 30)
-            second = self._snippet(runner_up, qterms, budget)  # what is left, shared with the runners-up after it
-            if len(words(second.quote)) <= budget + 10:
-                chosen.append(second)
+            snip = self._snippet(runner_up, qterms, budget)  # what is left, shared with the runners-up after it
+            if len(words(snip.quote)) <= budget + 10:
+                chosen.append(snip)
         covered = set().union(*(text_terms(s.quote) for s in chosen))
         budget = self.max_words - sum(len(words(s.quote)) for s in chosen)
         used = {s.candidate.chunk.id for s in chosen}
